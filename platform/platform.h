@@ -1,0 +1,141 @@
+/* The platform interface: how syscalls of the sandboxed task tree are
+ * intercepted, read and answered. The sentry is written against this
+ * interface only, and does not know which backend it runs on.
+ *
+ * Backends: `unotify` (seccomp user notification; fds injected with ADDFD) and,
+ * later, `ptrace` (syscall stops; register access). Both deliver the same
+ * `struct jh_syscall` and accept the same answers. A backend instance serves one
+ * sandboxed task tree: spawn() once, then one thread loops on next()/answer
+ * while another runs supervise() until the tree is gone.
+ */
+#ifndef JH_PLATFORM_PLATFORM_H
+#define JH_PLATFORM_PLATFORM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "abi/abi.h"
+
+/* One intercepted syscall, as seen by any backend. Arguments are a copy taken
+ * by the kernel at interception: deciding on them is race-free; deciding on
+ * the memory they point to is not (see the TOCTOU rule). */
+struct jh_syscall {
+	uint64_t id; /* backend cookie (notification id / stop serial) */
+	pid_t tid;   /* calling thread, host tid */
+	enum jh_arch arch;
+	uint32_t audit_arch; /* raw AUDIT_ARCH_* value */
+	int nr;
+	uint64_t args[JH_SYSCALL_MAX_ARGS];
+	uint64_t ip; /* instruction pointer after the syscall instruction */
+};
+
+/* --- The filter: what is passed, intercepted, or refused in-kernel. --- */
+
+enum jh_filter_action {
+	JH_FILTER_ALLOW,     /* runs natively */
+	JH_FILTER_INTERCEPT, /* reaches the sentry through next() */
+	JH_FILTER_ERRNO,     /* refused in the kernel with `err` (not seen by the sentry) */
+};
+
+struct jh_filter_rule {
+	int nr; /* native syscall number */
+	enum jh_filter_action action;
+	int err;     /* for JH_FILTER_ERRNO */
+	int arg;     /* -1: unconditional; else the rule applies when */
+	uint64_t mask; /* (args[arg] & mask) == value */
+	uint64_t value;
+};
+
+/* Several rules for one syscall with the same action are ORed. Whatever matches
+ * no rule is intercepted; a foreign architecture (i386 int 0x80, x32) kills the
+ * process. `hot` lists syscall numbers to test first (most frequent first). */
+struct jh_filter_spec {
+	const struct jh_filter_rule *rules;
+	size_t nrules;
+	const int *hot;
+	size_t nhot;
+};
+
+/* Compiles `spec` into a classic BPF program for the native architecture (with
+ * libseccomp). `*ret_prog` is malloc'd (struct sock_filter array), `*ret_len`
+ * its instruction count. -errno on failure (-EINVAL naming no rule: invalid spec). */
+int jh_filter_compile(const struct jh_filter_spec *spec, void **ret_prog, size_t *ret_len);
+
+/* --- Spawning and supervising. --- */
+
+struct jh_spawn_spec {
+	const char *path;   /* executable to run: already resolved, absolute or relative to cwd */
+	char *const *argv;  /* argv[0] is what the program sees */
+	char *const *envp;
+	const struct jh_filter_spec *filter;
+};
+
+struct jh_exit {
+	int wait_status;     /* of the first task, as from waitpid() */
+	int exec_errno;      /* != 0: the first task could not exec (nothing ran) */
+	bool filter_killed;  /* some task died of SIGSYS: killed by the filter */
+	pid_t filter_killed_tid;
+};
+
+enum jh_platform_feature {
+	JH_FEAT_SYNC_WAKEUP = 1u << 0, /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP active */
+	JH_FEAT_ADDFD = 1u << 1,       /* fds can be injected atomically with the answer */
+};
+
+struct jh_platform;
+
+struct jh_platform_ops {
+	const char *name;
+	/* Probes the host; 0 if the backend can run here, else -errno with a reason. */
+	int (*probe)(const char **ret_reason);
+	/* Creates an instance. */
+	int (*create)(struct jh_platform **ret);
+	/* Frees the instance; kills and reaps whatever it still supervises. */
+	void (*destroy)(struct jh_platform *p);
+	/* Starts spec->path under interception in a new session, fds 0-2 inherited and
+	 * nothing else. Returns once interception is in place; exec failures are
+	 * reported later by supervise(). Call once, from the thread that will call
+	 * supervise(), with SIGCHLD and the forwarded signals blocked. */
+	int (*spawn)(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid);
+	/* Waits for the next intercepted syscall. 0 with *ret filled; -EINTR after
+	 * wake(); -ESHUTDOWN when interception is over; other -errno on failure. */
+	int (*next)(struct jh_platform *p, struct jh_syscall *ret);
+	/* Interrupts a next() blocked in another thread (it returns -EINTR). */
+	void (*wake)(struct jh_platform *p);
+	/* Copies `len` bytes of the task's memory at `addr`. -EFAULT if any byte is
+	 * unreadable; -ESRCH if the call is no longer pending (task gone, pid reused). */
+	int (*read)(struct jh_platform *p, const struct jh_syscall *sc, void *dst, uint64_t addr,
+		    size_t len);
+	/* Copies the NUL-terminated string at `addr` into dst (capacity `cap`,
+	 * including the NUL). Returns its length; -ENAMETOOLONG if no NUL within
+	 * cap bytes; -EFAULT if unreadable before the NUL; -ESRCH as read(). */
+	int (*read_string)(struct jh_platform *p, const struct jh_syscall *sc, char *dst, size_t cap,
+			   uint64_t addr);
+	/* Writes `len` bytes into the task at `addr`; -EFAULT, -ESRCH. */
+	int (*write)(struct jh_platform *p, const struct jh_syscall *sc, uint64_t addr,
+		     const void *src, size_t len);
+	/* Answers the call: it returns `value`, or fails with `err` when err != 0. */
+	int (*answer)(struct jh_platform *p, const struct jh_syscall *sc, int64_t value, int err);
+	/* Lets the original call run in the kernel. Only for decisions taken on the
+	 * register arguments, never on task memory (TOCTOU rule). */
+	int (*answer_continue)(struct jh_platform *p, const struct jh_syscall *sc);
+	/* Installs a copy of `fd` in the task and answers with its number, atomically.
+	 * Returns the task's fd number or -errno. */
+	int (*answer_fd)(struct jh_platform *p, const struct jh_syscall *sc, int fd, bool cloexec);
+	/* Runs until the first task exits: reaps orphans (subreaper), forwards the
+	 * signals in `forward` to the sandbox, then kills and reaps every task
+	 * left. Fills *ret. */
+	int (*supervise)(struct jh_platform *p, const sigset_t *forward, struct jh_exit *ret);
+	/* JH_FEAT_* flags active on this instance (valid after spawn). */
+	unsigned (*features)(struct jh_platform *p);
+};
+
+extern const struct jh_platform_ops jh_platform_unotify;
+
+/* Backend by name ("unotify"), or NULL. */
+const struct jh_platform_ops *jh_platform_by_name(const char *name);
+
+#endif

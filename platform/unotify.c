@@ -1,0 +1,608 @@
+/* The `unotify` backend: seccomp user notification.
+ *
+ * spawn() forks the first task, which sets NO_NEW_PRIVS, installs the filter
+ * with SECCOMP_FILTER_FLAG_NEW_LISTENER and tells the supervisor the listener's
+ * fd number over a pipe; the supervisor takes the listener with pidfd_getfd(2)
+ * (so the child needs nothing but read/write/close/execve between installing
+ * the filter and exec, all passed), then lets it close its copy and exec. The
+ * sandbox thus starts with fds 0-2 and nothing else: a leaked listener would be
+ * a full bypass.
+ *
+ * Answers go back with SECCOMP_IOCTL_NOTIF_SEND; fds are installed with
+ * SECCOMP_IOCTL_NOTIF_ADDFD and SECCOMP_ADDFD_FLAG_SEND, atomically with the
+ * answer, so a restarted call never sees a half-done injection. Every read of
+ * task memory is followed by SECCOMP_IOCTL_NOTIF_ID_VALID: a task that died and
+ * whose pid was reused must not have a stranger's memory decided on.
+ *
+ * The supervisor is a child subreaper: orphans of the sandbox are reparented to
+ * it, reaped, and killed when the first task exits, so nothing runs on once the
+ * run is over. The first task also gets PR_SET_PDEATHSIG(SIGKILL). */
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/macro.h"
+
+/* Linux 6.6; Debian 12's headers lack them. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+#define BPF_MAX_INSNS 4096
+
+struct jh_platform {
+	int listener;
+	pid_t pid;
+	int pidfd;
+	int errpipe; /* read end; the child writes its exec errno here */
+	unsigned features;
+	size_t notif_size; /* kernel's struct seccomp_notif size (>= ours) */
+	void *notif;       /* receive buffer, owned by the next() thread */
+	_Atomic bool waiter_set;
+	pthread_t waiter;
+	bool spawned;
+	bool reaped;
+};
+
+static int wake_signal(void)
+{
+	return SIGRTMIN;
+}
+
+static void wake_handler(int sig)
+{
+	(void)sig;
+}
+
+static int unotify_probe(const char **ret_reason)
+{
+	uint32_t action = SECCOMP_RET_USER_NOTIF;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) < 0) {
+		*ret_reason = errno == EINVAL ? "kernel lacks SECCOMP_RET_USER_NOTIF"
+					      : "seccomp is unavailable";
+		return jh_negerrno();
+	}
+	*ret_reason = NULL;
+	return 0;
+}
+
+static int unotify_create(struct jh_platform **ret)
+{
+	struct seccomp_notif_sizes sizes = {0};
+	struct sigaction sa = {.sa_handler = wake_handler}; /* no SA_RESTART: ioctl gets EINTR */
+	struct jh_platform *p;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+		return jh_negerrno();
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->notif_size = JH_MAX((size_t)sizes.seccomp_notif, sizeof(struct seccomp_notif));
+	p->notif = calloc(1, p->notif_size);
+	if (!p->notif) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->listener = p->pidfd = p->errpipe = -1;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(wake_signal(), &sa, NULL) < 0) {
+		free(p->notif);
+		free(p);
+		return jh_negerrno();
+	}
+	*ret = p;
+	return 0;
+}
+
+/* Lists our children (every thread's), kills them and the sandbox's process
+ * group, and reaps until none is left. Orphans of the tree reparent to us (we
+ * are a subreaper), so repeating reaches every descendant. */
+static void kill_and_reap_all(struct jh_platform *p, struct jh_exit *ex)
+{
+	for (;;) {
+		DIR *d;
+		struct dirent *de;
+		int st;
+		pid_t r;
+
+		if (p->pid > 0)
+			kill(-p->pid, SIGKILL);
+		d = opendir("/proc/self/task");
+		while (d && (de = readdir(d))) {
+			char path[64];
+			char buf[4096];
+			ssize_t n;
+			int fd;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			for (char *s = buf, *end; *s; s = end) {
+				long child = strtol(s, &end, 10);
+				if (end == s)
+					break;
+				if (child > 0)
+					kill((pid_t)child, SIGKILL);
+			}
+		}
+		if (d)
+			closedir(d);
+		r = waitpid(-1, &st, __WALL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: nothing left */
+		}
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && !ex->filter_killed) {
+			ex->filter_killed = true;
+			ex->filter_killed_tid = r;
+		}
+		if (r == p->pid && !p->reaped) {
+			p->reaped = true;
+			ex->wait_status = st;
+		}
+	}
+}
+
+static void unotify_destroy(struct jh_platform *p)
+{
+	if (!p)
+		return;
+	if (p->spawned && !p->reaped) {
+		struct jh_exit ex = {0};
+		kill_and_reap_all(p, &ex);
+	}
+	jh_closep(&p->listener);
+	jh_closep(&p->pidfd);
+	jh_closep(&p->errpipe);
+	free(p->notif);
+	free(p);
+}
+
+/* Closes every fd >= 3 except those in keep[] (sorted ascending). */
+static void close_all_except(const int *keep, size_t n)
+{
+	unsigned from = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)keep[i] < from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static ssize_t write_all(int fd, const void *buf, size_t len)
+{
+	return JH_RETRY_EINTR(write(fd, buf, len));
+}
+
+/* Runs in the forked child; never returns. Only async-signal-safe calls. */
+JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struct sock_fprog *prog,
+				   pid_t parent, int sync_w, int ack_r, int err_w)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+	int keep[3] = {sync_w, ack_r, err_w};
+	int listener, e;
+	char c;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* Own session: no controlling terminal, so TIOCSTI cannot reach the caller's. */
+	if (setsid() < 0)
+		goto fail;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		goto fail;
+	qsort(keep, 3, sizeof(int), cmp_int);
+	close_all_except(keep, 3);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		goto fail;
+	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+	if (listener < 0)
+		goto fail;
+	/* From here on every syscall goes through the filter. */
+	if (write_all(sync_w, &listener, sizeof(listener)) != sizeof(listener))
+		_exit(125);
+	if (JH_RETRY_EINTR(read(ack_r, &c, 1)) != 1)
+		_exit(125);
+	close(listener);
+	close(sync_w);
+	close(ack_r);
+	execve(spec->path, spec->argv, spec->envp);
+	e = errno;
+	(void)!write_all(err_w, &e, sizeof(e));
+	_exit(127);
+fail:
+	e = -errno;
+	(void)!write_all(sync_w, &e, sizeof(e));
+	_exit(125);
+}
+
+static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid)
+{
+	_cleanup_free_ void *insns = NULL;
+	_cleanup_close_ int sync_r = -1, sync_w = -1, ack_r = -1, ack_w = -1, err_r = -1, err_w = -1;
+	struct sock_fprog prog;
+	int fds[2], child_fd = -1, r;
+	size_t ninsns = 0;
+	pid_t parent = getpid(), pid;
+	ssize_t n;
+	uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+
+	if (p->spawned)
+		return -EBUSY;
+	r = jh_filter_compile(spec->filter, &insns, &ninsns);
+	if (r < 0)
+		return r;
+	if (ninsns == 0 || ninsns > BPF_MAX_INSNS)
+		return -E2BIG;
+	prog.len = (unsigned short)ninsns;
+	prog.filter = insns;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return jh_negerrno();
+	sync_r = fds[0], sync_w = fds[1];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return jh_negerrno();
+	ack_r = fds[0], ack_w = fds[1];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return jh_negerrno();
+	err_r = fds[0], err_w = fds[1];
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return jh_negerrno();
+
+	pid = fork();
+	if (pid < 0)
+		return jh_negerrno();
+	if (pid == 0)
+		child_main(spec, &prog, parent, sync_w, ack_r, err_w);
+
+	p->pid = pid;
+	p->spawned = true;
+	jh_closep(&sync_w);
+	jh_closep(&ack_r);
+	jh_closep(&err_w);
+
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd < 0)
+		return jh_negerrno();
+	n = JH_RETRY_EINTR(read(sync_r, &child_fd, sizeof(child_fd)));
+	if (n != sizeof(child_fd))
+		return -ECHILD; /* died before installing the filter */
+	if (child_fd < 0)
+		return child_fd; /* the child's -errno */
+	p->listener = (int)syscall(SYS_pidfd_getfd, p->pidfd, child_fd, 0);
+	if (p->listener < 0)
+		return jh_negerrno();
+	p->features = JH_FEAT_ADDFD;
+	/* The flags travel by value, not through a pointer. Older kernels: EINVAL. */
+	if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0)
+		p->features |= JH_FEAT_SYNC_WAKEUP;
+	if (write_all(ack_w, "x", 1) != 1)
+		return jh_negerrno();
+	p->errpipe = TAKE_FD(err_r);
+	*ret_pid = pid;
+	return 0;
+}
+
+static int unotify_next(struct jh_platform *p, struct jh_syscall *ret)
+{
+	struct seccomp_notif *req = p->notif;
+
+	if (!atomic_load_explicit(&p->waiter_set, memory_order_acquire)) {
+		p->waiter = pthread_self();
+		atomic_store_explicit(&p->waiter_set, true, memory_order_release);
+	}
+	for (;;) {
+		memset(req, 0, p->notif_size);
+		if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_RECV, req) == 0)
+			break;
+		if (errno == EINTR)
+			return -EINTR;
+		if (errno == ENOENT)
+			continue; /* the task went away before we received it */
+		return jh_negerrno();
+	}
+	ret->id = req->id;
+	ret->tid = (pid_t)req->pid;
+	ret->audit_arch = req->data.arch;
+	ret->arch = jh_abi_native_arch();
+	ret->nr = req->data.nr;
+	ret->ip = req->data.instruction_pointer;
+	for (int i = 0; i < JH_SYSCALL_MAX_ARGS; i++)
+		ret->args[i] = req->data.args[i];
+	return 0;
+}
+
+static void unotify_wake(struct jh_platform *p)
+{
+	if (atomic_load_explicit(&p->waiter_set, memory_order_acquire))
+		pthread_kill(p->waiter, wake_signal());
+}
+
+static int id_valid(struct jh_platform *p, const struct jh_syscall *sc)
+{
+	uint64_t id = sc->id;
+
+	if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
+		return -ESRCH;
+	return 0;
+}
+
+static int unotify_read(struct jh_platform *p, const struct jh_syscall *sc, void *dst,
+			uint64_t addr, size_t len)
+{
+	struct iovec local = {.iov_base = dst, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+	ssize_t n;
+
+	if (len == 0)
+		return id_valid(p, sc);
+	if (addr + len < addr)
+		return -EFAULT;
+	n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
+	if (n < 0) {
+		int e = errno;
+		if (id_valid(p, sc) < 0)
+			return -ESRCH;
+		return e == ESRCH ? -ESRCH : -EFAULT;
+	}
+	if (id_valid(p, sc) < 0)
+		return -ESRCH;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* Reads page by page so that a string ending just before an unmapped page is
+ * read whole, and one running into it fails with EFAULT as the kernel's
+ * strncpy_from_user would. */
+static int unotify_read_string(struct jh_platform *p, const struct jh_syscall *sc, char *dst,
+			       size_t cap, uint64_t addr)
+{
+	static size_t page;
+	size_t got = 0;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	while (got < cap) {
+		uint64_t at = addr + got;
+		size_t chunk = page - (size_t)(at & (page - 1));
+		struct iovec local, remote;
+		ssize_t n;
+		char *nul;
+
+		if (at < addr)
+			return -EFAULT;
+		chunk = JH_MIN(chunk, cap - got);
+		local.iov_base = dst + got;
+		local.iov_len = chunk;
+		remote.iov_base = (void *)(uintptr_t)at;
+		remote.iov_len = chunk;
+		n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
+		if (n <= 0) {
+			int e = errno;
+			if (id_valid(p, sc) < 0 || (n < 0 && e == ESRCH))
+				return -ESRCH;
+			return -EFAULT;
+		}
+		nul = memchr(dst + got, '\0', (size_t)n);
+		if (nul) {
+			if (id_valid(p, sc) < 0)
+				return -ESRCH;
+			return (int)(nul - dst);
+		}
+		got += (size_t)n;
+	}
+	if (id_valid(p, sc) < 0)
+		return -ESRCH;
+	dst[cap - 1] = '\0';
+	return -ENAMETOOLONG;
+}
+
+static int unotify_write(struct jh_platform *p, const struct jh_syscall *sc, uint64_t addr,
+			 const void *src, size_t len)
+{
+	struct iovec local = {.iov_base = (void *)src, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+	ssize_t n;
+
+	/* Check first: never write into a process that replaced a dead task. */
+	if (id_valid(p, sc) < 0)
+		return -ESRCH;
+	if (len == 0)
+		return 0;
+	if (addr + len < addr)
+		return -EFAULT;
+	n = process_vm_writev(sc->tid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+static int send_resp(struct jh_platform *p, uint64_t id, int64_t val, int err, uint32_t flags)
+{
+	struct seccomp_notif_resp resp = {
+		.id = id,
+		.val = val,
+		.error = err ? -err : 0,
+		.flags = flags,
+	};
+
+	if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
+		return errno == ENOENT ? -ESRCH : jh_negerrno();
+	return 0;
+}
+
+static int unotify_answer(struct jh_platform *p, const struct jh_syscall *sc, int64_t value,
+			  int err)
+{
+	return send_resp(p, sc->id, err ? -1 : value, err, 0);
+}
+
+static int unotify_answer_continue(struct jh_platform *p, const struct jh_syscall *sc)
+{
+	return send_resp(p, sc->id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+}
+
+static int unotify_answer_fd(struct jh_platform *p, const struct jh_syscall *sc, int fd,
+			     bool cloexec)
+{
+	struct seccomp_notif_addfd addfd = {
+		.id = sc->id,
+		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.srcfd = (uint32_t)fd,
+		.newfd = 0,
+		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+	int r = ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+
+	if (r < 0)
+		return errno == ENOENT ? -ESRCH : jh_negerrno();
+	return r;
+}
+
+static void reap_some(struct jh_platform *p, struct jh_exit *ex)
+{
+	for (;;) {
+		int st;
+		pid_t r = waitpid(-1, &st, WNOHANG | __WALL);
+
+		if (r <= 0)
+			return;
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && !ex->filter_killed) {
+			ex->filter_killed = true;
+			ex->filter_killed_tid = r;
+		}
+		if (r == p->pid) {
+			p->reaped = true;
+			ex->wait_status = st;
+		}
+	}
+}
+
+static int unotify_supervise(struct jh_platform *p, const sigset_t *forward, struct jh_exit *ret)
+{
+	_cleanup_close_ int sfd = -1;
+	struct jh_exit ex = {0};
+	sigset_t set;
+	int e = 0;
+
+	if (!p->spawned)
+		return -ECHILD;
+	set = *forward;
+	sigaddset(&set, SIGCHLD);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return jh_negerrno();
+
+	reap_some(p, &ex);
+	while (!p->reaped) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof(si));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(si))
+			break;
+		if (si.ssi_signo == SIGCHLD) {
+			reap_some(p, &ex);
+			continue;
+		}
+		/* Forward to the sandbox's process group (it is a session leader). */
+		if (kill(-p->pid, (int)si.ssi_signo) < 0)
+			kill(p->pid, (int)si.ssi_signo);
+	}
+	kill_and_reap_all(p, &ex);
+
+	if (p->errpipe >= 0 && JH_RETRY_EINTR(read(p->errpipe, &e, sizeof(e))) == sizeof(e))
+		ex.exec_errno = e;
+	*ret = ex;
+	return 0;
+}
+
+static unsigned unotify_features(struct jh_platform *p)
+{
+	return p->features;
+}
+
+const struct jh_platform_ops jh_platform_unotify = {
+	.name = "unotify",
+	.probe = unotify_probe,
+	.create = unotify_create,
+	.destroy = unotify_destroy,
+	.spawn = unotify_spawn,
+	.next = unotify_next,
+	.wake = unotify_wake,
+	.read = unotify_read,
+	.read_string = unotify_read_string,
+	.write = unotify_write,
+	.answer = unotify_answer,
+	.answer_continue = unotify_answer_continue,
+	.answer_fd = unotify_answer_fd,
+	.supervise = unotify_supervise,
+	.features = unotify_features,
+};
+
+const struct jh_platform_ops *jh_platform_by_name(const char *name)
+{
+	if (!name || strcmp(name, "unotify") == 0)
+		return &jh_platform_unotify;
+	return NULL;
+}

@@ -1,0 +1,73 @@
+/* Inside the sentry: one intercepted call being handled, and the handler table. */
+#ifndef JH_SENTRY_INTERNAL_H
+#define JH_SENTRY_INTERNAL_H
+
+#include <limits.h>
+#include <linux/sched.h>
+
+#include "sentry/sentry.h"
+
+struct jh_sentry;
+
+/* clone(2) flags that create namespaces (CLONE_NEWTIME is an exit-signal bit
+ * in clone's flags, and only valid for clone3/unshare). */
+#define JH_NS_CLONE_FLAGS                                                                          \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
+	 CLONE_NEWPID | CLONE_NEWNET)
+
+/* Strings copied out of the task for one call, at most this many bytes each. */
+#define JH_CALL_STR_CAP PATH_MAX
+
+struct jh_call {
+	struct jh_sentry *s;
+	struct jh_platform *p;
+	const struct jh_platform_ops *ops;
+	const struct jh_syscall *sc;
+	const struct jh_syscall_info *info; /* NULL for an unknown number */
+
+	/* Outcome, set by the handler. */
+	enum jh_decision decision;
+	int64_t result;
+	int err;         /* errno answered, 0 for success */
+	int inject_fd;   /* >= 0: install this fd in the task and answer with its number */
+	bool inject_cloexec;
+	bool cont;       /* let the original call run (decisions on registers only) */
+	const char *detail;
+
+	/* Copies of string arguments, for deciding and for the event. */
+	const char *strs[JH_SYSCALL_MAX_ARGS];
+	char strbuf[2][JH_CALL_STR_CAP];
+	unsigned nstrbuf;
+};
+
+typedef void (*jh_handler_fn)(struct jh_call *c);
+
+struct jh_handler_entry {
+	const char *name;
+	jh_handler_fn fn;
+};
+
+/* Handler registries, one per class file. Each ends with {NULL, NULL}. */
+extern const struct jh_handler_entry jh_ident_handlers[];
+extern const struct jh_handler_entry jh_proc_handlers[];
+extern const struct jh_handler_entry jh_fd_handlers[];
+
+/* The configured hostname. */
+const char *jh_sentry_hostname(const struct jh_sentry *s);
+
+/* Copies string argument `i` of the call into a call-owned buffer (at most two
+ * per call) and returns its length, or -EFAULT / -ENAMETOOLONG / -ESRCH. The
+ * copy is kept in c->strs[i] for the event. */
+int jh_call_read_string(struct jh_call *c, unsigned i);
+
+/* Outcomes. */
+void jh_call_deny(struct jh_call *c, int err, const char *detail);
+void jh_call_emulated(struct jh_call *c, int64_t result, int err);
+void jh_call_continue(struct jh_call *c, const char *detail);
+
+/* Generic handlers used by the dispatcher itself. */
+void jh_handle_deny(struct jh_call *c);
+void jh_handle_unknown(struct jh_call *c);
+void jh_handle_unimplemented(struct jh_call *c);
+
+#endif

@@ -1,0 +1,385 @@
+/* The sentry's run loop and dispatch.
+ *
+ * jh_sentry_run() builds the handler table (syscall number → handler, from the
+ * abi fates and the handler names in abi/syscalls.tsv), spawns the command
+ * through the platform, and runs two threads: the dispatcher, which loops on
+ * next() → handler → answer → event, and the caller's thread, which supervises
+ * the task tree (exits, orphans, forwarded signals). When the first task has
+ * exited and every other task has been killed and reaped, the dispatcher is
+ * woken and joined.
+ *
+ * Nothing is allocated per call: a call's strings live in a jh_call on the
+ * dispatcher's stack. */
+#include "sentry/sentry-internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/macro.h"
+
+struct jh_sentry {
+	const struct jh_platform_ops *ops;
+	struct jh_platform *p;
+	const char *hostname;
+	struct jh_sink sink;
+	enum jh_arch arch;
+	int max_nr;
+	jh_handler_fn *table; /* [max_nr + 1] */
+	pid_t first_pid;
+	atomic_bool stopping;
+	int error;
+	struct jh_sentry_stats stats;
+};
+
+const char *jh_sentry_hostname(const struct jh_sentry *s)
+{
+	return s->hostname;
+}
+
+void jh_sentry_forwarded_signals(sigset_t *ret)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+				   SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU};
+
+	sigemptyset(ret);
+	for (size_t i = 0; i < JH_ARRAY_SIZE(sigs); i++)
+		sigaddset(ret, sigs[i]);
+}
+
+int jh_sentry_block_signals(void)
+{
+	sigset_t set;
+	int r;
+
+	jh_sentry_forwarded_signals(&set);
+	sigaddset(&set, SIGCHLD);
+	r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return r ? -r : 0;
+}
+
+static jh_handler_fn find_handler(const char *name)
+{
+	static const struct jh_handler_entry *const registries[] = {
+		jh_ident_handlers,
+		jh_proc_handlers,
+		jh_fd_handlers,
+	};
+
+	for (size_t r = 0; r < JH_ARRAY_SIZE(registries); r++)
+		for (const struct jh_handler_entry *e = registries[r]; e->name; e++)
+			if (strcmp(e->name, name) == 0)
+				return e->fn;
+	return NULL;
+}
+
+static int build_table(struct jh_sentry *s)
+{
+	s->max_nr = jh_abi_syscall_max_nr(s->arch);
+	if (s->max_nr < 0)
+		return -EINVAL;
+	s->table = calloc((size_t)s->max_nr + 1, sizeof(*s->table));
+	if (!s->table)
+		return -ENOMEM;
+	for (size_t i = 0; i < jh_abi_syscall_count(s->arch); i++) {
+		const struct jh_syscall_info *info = jh_abi_syscall_at(s->arch, i);
+		jh_handler_fn fn = NULL;
+
+		if (info->nr < 0 || info->nr > s->max_nr)
+			continue;
+		switch (info->fate) {
+		case JH_FATE_EMULATE:
+			fn = info->handler ? find_handler(info->handler) : NULL;
+			if (!fn)
+				fn = jh_handle_unimplemented;
+			break;
+		case JH_FATE_DENY:
+			fn = jh_handle_deny;
+			break;
+		default:
+			/* Passed calls never reach us; if one does (an argument
+			 * fast path that did not match), refuse rather than guess. */
+			fn = jh_handle_unimplemented;
+			break;
+		}
+		s->table[info->nr] = fn;
+	}
+	return 0;
+}
+
+/* --- Outcomes --- */
+
+void jh_call_deny(struct jh_call *c, int err, const char *detail)
+{
+	c->decision = JH_DECISION_DENIED;
+	c->err = err;
+	c->result = -1;
+	c->detail = detail;
+}
+
+void jh_call_emulated(struct jh_call *c, int64_t result, int err)
+{
+	c->decision = JH_DECISION_EMULATED;
+	c->result = err ? -1 : result;
+	c->err = err;
+}
+
+void jh_call_continue(struct jh_call *c, const char *detail)
+{
+	c->decision = JH_DECISION_ALLOWED;
+	c->cont = true;
+	c->detail = detail;
+}
+
+int jh_call_read_string(struct jh_call *c, unsigned i)
+{
+	char *buf;
+	int r;
+
+	if (i >= JH_SYSCALL_MAX_ARGS)
+		return -EINVAL;
+	if (c->strs[i])
+		return (int)strlen(c->strs[i]);
+	if (c->nstrbuf >= JH_ARRAY_SIZE(c->strbuf))
+		return -ENOBUFS;
+	if (c->sc->args[i] == 0)
+		return -EFAULT;
+	buf = c->strbuf[c->nstrbuf];
+	r = c->ops->read_string(c->p, c->sc, buf, JH_CALL_STR_CAP, c->sc->args[i]);
+	if (r < 0)
+		return r;
+	c->nstrbuf++;
+	c->strs[i] = buf;
+	return r;
+}
+
+/* --- Generic handlers --- */
+
+void jh_handle_deny(struct jh_call *c)
+{
+	/* Copy string arguments for the record only (paths of mount, ...): a
+	 * refusal does not depend on them, so racing them changes nothing. */
+	for (unsigned i = 0; i < c->info->nargs; i++)
+		if (jh_abi_arg_is_string(c->info, i))
+			(void)jh_call_read_string(c, i);
+	jh_call_deny(c, c->info->deny_errno ? c->info->deny_errno : EPERM, "refused by policy");
+}
+
+void jh_handle_unknown(struct jh_call *c)
+{
+	jh_call_deny(c, ENOSYS, "unknown syscall number");
+}
+
+void jh_handle_unimplemented(struct jh_call *c)
+{
+	jh_call_deny(c, ENOSYS, "handler not implemented");
+}
+
+/* --- Dispatch --- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void emit_event(struct jh_sentry *s, struct jh_call *c)
+{
+	char args[1024];
+	char unknown[32];
+	struct jh_event ev = {
+		.mono_ns = mono_ns(),
+		.tid = c->sc->tid,
+		.decision = c->decision,
+		.result = c->result,
+		.err = c->err,
+		.detail = c->detail,
+	};
+
+	if (c->info) {
+		jh_abi_format_args(args, sizeof(args), c->info, c->sc->args, c->strs);
+		ev.cls = jh_abi_class_name(c->info->cls);
+		ev.syscall = c->info->name;
+	} else {
+		snprintf(args, sizeof(args), "0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx",
+			 (unsigned long long)c->sc->args[0], (unsigned long long)c->sc->args[1],
+			 (unsigned long long)c->sc->args[2], (unsigned long long)c->sc->args[3],
+			 (unsigned long long)c->sc->args[4], (unsigned long long)c->sc->args[5]);
+		snprintf(unknown, sizeof(unknown), "syscall_%d", c->sc->nr);
+		ev.cls = jh_abi_class_name(JH_CLASS_UNKNOWN);
+		ev.syscall = unknown;
+	}
+	ev.args = args;
+	jh_sink_emit(&s->sink, &ev);
+}
+
+static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
+{
+	struct jh_call c;
+	jh_handler_fn fn = NULL;
+	int r;
+
+	memset(&c, 0, offsetof(struct jh_call, strbuf));
+	c.s = s;
+	c.p = s->p;
+	c.ops = s->ops;
+	c.sc = sc;
+	c.inject_fd = -1;
+	c.nstrbuf = 0;
+
+	if (sc->arch == s->arch && sc->nr >= 0 && sc->nr <= s->max_nr) {
+		c.info = jh_abi_syscall_by_nr(s->arch, sc->nr);
+		fn = s->table[sc->nr];
+	}
+	if (!c.info || !fn)
+		fn = jh_handle_unknown;
+	fn(&c);
+
+	if (c.cont)
+		r = s->ops->answer_continue(s->p, sc);
+	else if (c.inject_fd >= 0) {
+		r = s->ops->answer_fd(s->p, sc, c.inject_fd, c.inject_cloexec);
+		if (r >= 0)
+			c.result = r;
+		jh_closep(&c.inject_fd);
+	} else
+		r = s->ops->answer(s->p, sc, c.result, c.err);
+	if (r < 0 && r != -ESRCH)
+		jh_debug("answering %s of task %d failed: %s", c.info ? c.info->name : "syscall",
+			 (int)sc->tid, strerror(-r));
+
+	s->stats.count[c.info ? c.info->cls : JH_CLASS_UNKNOWN][c.decision]++;
+	emit_event(s, &c);
+}
+
+static void *dispatch_main(void *arg)
+{
+	struct jh_sentry *s = arg;
+
+	for (;;) {
+		struct jh_syscall sc;
+		int r = s->ops->next(s->p, &sc);
+
+		if (r == -EINTR) {
+			if (atomic_load(&s->stopping))
+				break;
+			continue;
+		}
+		if (r < 0) {
+			if (atomic_load(&s->stopping))
+				break;
+			/* The listener broke: the sandbox must not run on unsupervised. */
+			s->error = r;
+			jh_error("sentry: receiving syscalls failed: %s; stopping the sandbox",
+				 strerror(-r));
+			kill(-s->first_pid, SIGKILL);
+			kill(s->first_pid, SIGKILL);
+			break;
+		}
+		handle_one(s, &sc);
+	}
+	return NULL;
+}
+
+static void stop_dispatcher(struct jh_sentry *s, pthread_t th)
+{
+	atomic_store(&s->stopping, true);
+	for (;;) {
+		struct timespec ts;
+
+		s->ops->wake(s->p);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(th, NULL, &ts) == 0)
+			return;
+	}
+}
+
+int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_command *cmd,
+		  struct jh_run_result *ret)
+{
+	struct jh_sentry s = {0};
+	struct jh_filter_spec spec = {0};
+	struct jh_spawn_spec sp;
+	struct jh_exit ex = {0};
+	sigset_t forward;
+	pthread_t th;
+	pid_t pid;
+	int r;
+
+	s.ops = cfg->platform ? cfg->platform : &jh_platform_unotify;
+	s.hostname = cfg->hostname ? cfg->hostname : JH_DEFAULT_HOSTNAME;
+	s.sink = cfg->sink;
+	s.arch = jh_abi_native_arch();
+
+	r = build_table(&s);
+	if (r < 0)
+		goto out;
+	r = jh_sentry_filter_spec(&spec);
+	if (r < 0)
+		goto out;
+	r = s.ops->create(&s.p);
+	if (r < 0)
+		goto out;
+
+	sp = (struct jh_spawn_spec){
+		.path = cmd->path,
+		.argv = cmd->argv,
+		.envp = cmd->envp,
+		.filter = &spec,
+	};
+	r = s.ops->spawn(s.p, &sp, &pid);
+	if (r < 0)
+		goto out;
+	s.first_pid = pid;
+
+	r = -pthread_create(&th, NULL, dispatch_main, &s);
+	if (r < 0) {
+		kill(-pid, SIGKILL);
+		goto out;
+	}
+	jh_sentry_forwarded_signals(&forward);
+	r = s.ops->supervise(s.p, &forward, &ex);
+	stop_dispatcher(&s, th);
+	if (r < 0)
+		goto out;
+
+	if (ex.filter_killed) {
+		struct jh_event ev = {
+			.mono_ns = mono_ns(),
+			.tid = ex.filter_killed_tid,
+			.cls = jh_abi_class_name(JH_CLASS_SYSTEM),
+			.syscall = "(filtered)",
+			.args = "",
+			.decision = JH_DECISION_KILLED,
+			.detail = "task died of SIGSYS: the filter kills foreign syscall ABIs "
+				  "(i386 int 0x80, x32)",
+		};
+		s.stats.count[JH_CLASS_SYSTEM][JH_DECISION_KILLED]++;
+		jh_sink_emit(&s.sink, &ev);
+	}
+	*ret = (struct jh_run_result){
+		.exit = ex,
+		.features = s.ops->features(s.p),
+		.sentry_error = s.error,
+		.stats = s.stats,
+	};
+	r = 0;
+out:
+	if (s.p)
+		s.ops->destroy(s.p);
+	jh_sentry_filter_spec_free(&spec);
+	free(s.table);
+	return r;
+}

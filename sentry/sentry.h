@@ -1,0 +1,72 @@
+/* The sentry: the emulated kernel between the sandboxed task tree and the host.
+ *
+ * jh_sentry_run() starts a command under a platform backend, services every
+ * intercepted syscall through a table from syscall number to handler, reports
+ * each emulated or refused call to the configured event sink, and returns how
+ * the run ended. Handlers live in files by class (ident.c, deny.c, proc.c ...).
+ */
+#ifndef JH_SENTRY_SENTRY_H
+#define JH_SENTRY_SENTRY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "abi/abi.h"
+#include "audit/event.h"
+#include "platform/platform.h"
+
+#define JH_DEFAULT_HOSTNAME "jhansi"
+
+struct jh_sentry_config {
+	const struct jh_platform_ops *platform; /* NULL: unotify */
+	const char *hostname;                   /* uname nodename; NULL: JH_DEFAULT_HOSTNAME */
+	struct jh_sink sink;                    /* where events go; ops NULL: nowhere */
+};
+
+struct jh_sentry_command {
+	const char *path; /* resolved executable (see jh_sentry_resolve_command) */
+	char *const *argv;
+	char *const *envp;
+};
+
+struct jh_sentry_stats {
+	uint64_t count[JH_CLASS_COUNT][JH_DECISION_COUNT];
+};
+
+struct jh_run_result {
+	struct jh_exit exit;
+	unsigned features; /* JH_FEAT_* of the platform instance */
+	int sentry_error;  /* != 0: the sentry failed mid-run (-errno) and killed the sandbox */
+	struct jh_sentry_stats stats;
+};
+
+/* The signals jhansi-exec forwards to the sandbox. The caller must block them
+ * (and SIGCHLD) in every thread before any thread is created: call
+ * jh_sentry_block_signals() first thing in main(). */
+void jh_sentry_forwarded_signals(sigset_t *ret);
+int jh_sentry_block_signals(void);
+
+/* Runs `cmd` in the sandbox and waits for the whole task tree to end. Returns 0
+ * with *ret filled whenever the command was started (look at ret->exit), or
+ * -errno if the sandbox could not be set up (nothing ran). */
+int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_command *cmd,
+		  struct jh_run_result *ret);
+
+/* Resolves `name` as execvp(3) would, with the PATH from `envp` (or a default
+ * PATH): a name containing '/' is taken as is. Returns a malloc'd path in
+ * *ret; -ENOENT if not found; -EACCES if found but not executable. */
+int jh_sentry_resolve_command(const char *name, char *const *envp, char **ret);
+
+/* Prints the fate table by class (what passes, what is emulated, what is refused). */
+void jh_sentry_explain_fates(FILE *out);
+
+/* Builds the seccomp filter spec: pass → allow, emulate and deny → intercept,
+ * plus the argument fast paths (clone without namespace flags, personality
+ * queries, seccomp without a listener, ioctl other than TIOCSTI/TIOCLINUX).
+ * Pure; the result is malloc'd (free ret->rules). */
+int jh_sentry_filter_spec(struct jh_filter_spec *ret);
+void jh_sentry_filter_spec_free(struct jh_filter_spec *spec);
+
+#endif
