@@ -66,6 +66,7 @@ enum jh_argtype {
 	JH_ARG_SOCKTYPE, /* SOCK_* type with SOCK_NONBLOCK/CLOEXEC */
 	JH_ARG_PID,      /* pid or tid */
 	JH_ARG_SIZE,     /* size_t, decimal */
+	JH_ARG_LONG,     /* signed 64-bit decimal: off_t, loff_t, long */
 	JH_ARG_COUNT,
 };
 
@@ -89,6 +90,9 @@ const char *jh_abi_arch_name(enum jh_arch arch);
 /* AUDIT_ARCH_* value seen in seccomp_data.arch, and the libseccomp SCMP_ARCH_* token. */
 uint32_t jh_abi_audit_arch(enum jh_arch arch);
 uint32_t jh_abi_scmp_arch(enum jh_arch arch);
+/* The jh_arch whose AUDIT_ARCH_* value is `audit_arch`, or -1 for a foreign one
+ * (i386; x32 shares AUDIT_ARCH_X86_64 and is told by __X32_SYSCALL_BIT in the number). */
+int jh_abi_arch_from_audit(uint32_t audit_arch);
 
 /* Entry for syscall `nr` on `arch`, or NULL if the number is unknown. O(1). */
 const struct jh_syscall_info *jh_abi_syscall_by_nr(enum jh_arch arch, long nr);
@@ -103,13 +107,24 @@ int jh_abi_syscall_max_nr(enum jh_arch arch);
 /* "file", "net" ...; "unknown" for JH_CLASS_UNKNOWN. Returns -1 from _from_name if unknown. */
 const char *jh_abi_class_name(enum jh_class cls);
 int jh_abi_class_from_name(const char *name);
-/* "pass", "emulate", "deny". */
+/* "pass", "emulate", "deny"; "?" out of range. Returns -1 from _from_name if unknown. */
 const char *jh_abi_fate_name(enum jh_fate fate);
+int jh_abi_fate_from_name(const char *name);
+/* Names used in the signature column of syscalls.tsv: "int", "path", "oflags" ...;
+ * "-" for JH_ARG_NONE, "?" out of range. Returns -1 from _from_name if unknown. */
+const char *jh_abi_argtype_name(enum jh_argtype type);
+int jh_abi_argtype_from_name(const char *name);
 
-/* "ENOENT" for ENOENT; NULL if unknown. */
+/* "ENOENT" for ENOENT; NULL if unknown. Also names the kernel-internal values a
+ * tracer can see (ERESTARTSYS 512 ...). */
 const char *jh_abi_errno_name(int err);
-/* "SIGKILL" for 9; NULL if unknown. */
+/* ENOENT for "ENOENT" (aliases such as "EWOULDBLOCK" included); -EINVAL if unknown. */
+int jh_abi_errno_from_name(const char *name);
+/* "SIGKILL" for 9, "SIGRTMIN" for 32, "SIGRT_1" .. "SIGRT_32" for 33 .. 64 (kernel
+ * numbering, as strace prints them); NULL if unknown. */
 const char *jh_abi_signal_name(int sig);
+/* 9 for "SIGKILL" (the "SIG" prefix is optional); -EINVAL if unknown. */
+int jh_abi_signal_from_name(const char *name);
 
 /* True if argument `i` of `info` is a string in task memory (PATH or STR). */
 bool jh_abi_arg_is_string(const struct jh_syscall_info *info, unsigned i);
@@ -117,19 +132,25 @@ bool jh_abi_arg_is_string(const struct jh_syscall_info *info, unsigned i);
 /* Formats the argument list of a call, strace style, without the name or
  * parentheses: `AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC`.
  * `strs[i]` holds the already-copied string for string arguments (or NULL when
- * it was not read: printed as the pointer). Strings are escaped (\n, \", \x1b,
- * non-printables as \xNN) and cut at 256 bytes with "...". Always NUL-terminates
- * `buf` when len > 0; returns the length written (truncated if len too small).
- * Pure: reads no task memory. */
+ * it was not read: printed as the pointer, NULL for 0); `strs` itself may be
+ * NULL. Strings are read up to their NUL and no further, escaped (\n, \", \x1b,
+ * non-printables as \xNN) and cut at 256 bytes with "..." after the quote.
+ * `int` arguments use the low 32 bits, as the kernel does. As strace, the mode
+ * after open flags is left out unless they hold O_CREAT or O_TMPFILE. Always
+ * NUL-terminates `buf` when len > 0; returns the length written (truncated if len
+ * too small). Pure: reads no task memory, allocates nothing. */
 size_t jh_abi_format_args(char *buf, size_t len, const struct jh_syscall_info *info,
 			  const uint64_t args[JH_SYSCALL_MAX_ARGS], const char *const strs[JH_SYSCALL_MAX_ARGS]);
 
 /* Formats a result: "3" for success, "-1 EPERM (Operation not permitted)" when
- * err != 0. Same buffer rules as above. */
+ * err != 0 (errno or -errno); "-1 errno 4000" for a value with no name. Same
+ * buffer rules as above. */
 size_t jh_abi_format_result(char *buf, size_t len, int64_t value, int err);
 
 /* Formats flag words for readable output, from name lists (strace xlat style):
- * "O_RDONLY|O_CLOEXEC", unknown bits as "0x...". Same buffer rules. */
+ * "O_RDONLY|O_CLOEXEC", unknown bits as "0x...". Any argument type is accepted
+ * (numbers, pointers and signals too; clone flags with the exit signal in the
+ * low byte). Same buffer rules. */
 size_t jh_abi_format_flags(char *buf, size_t len, enum jh_argtype type, uint64_t value);
 
 #endif

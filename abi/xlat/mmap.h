@@ -1,0 +1,19 @@
+/* mmap(2) flag bits, from <linux/mman.h>; X(name). The MAP_HUGE_* size field is
+ * printed separately. */
+X(MAP_FIXED)
+X(MAP_ANONYMOUS)
+#ifdef MAP_32BIT
+X(MAP_32BIT)
+#endif
+X(MAP_GROWSDOWN)
+X(MAP_DENYWRITE)
+X(MAP_EXECUTABLE)
+X(MAP_LOCKED)
+X(MAP_NORESERVE)
+X(MAP_POPULATE)
+X(MAP_NONBLOCK)
+X(MAP_STACK)
+X(MAP_HUGETLB)
+X(MAP_SYNC)
+X(MAP_FIXED_NOREPLACE)
+X(MAP_UNINITIALIZED)
