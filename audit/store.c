@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -194,6 +195,34 @@ const char *db_text(sqlite3_stmt *st, int col, size_t *len)
 	return s;
 }
 
+/* Puts the store in WAL mode (persistent, so a no-op but for the first open).
+ * Processes racing to convert a new store can get SQLITE_BUSY without the busy
+ * handler being called (sqlite's deadlock avoidance), or the old mode back:
+ * retry for as long as the busy timeout. */
+static int set_wal(sqlite3 *db)
+{
+	for (int waited_ms = 0;; ) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		const char *mode;
+		int rc, r;
+
+		r = db_prepare(db, "PRAGMA journal_mode=WAL", &st);
+		if (r < 0)
+			return r;
+		rc = sqlite3_step(st);
+		mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		if (mode && strcasecmp(mode, "wal") == 0)
+			return 0;
+		if (rc != SQLITE_ROW && (rc & 0xff) != SQLITE_BUSY)
+			return db_err(db, rc);
+		if (waited_ms >= JH_AUDIT_BUSY_TIMEOUT_MS)
+			return -EBUSY;
+		int ms = JH_MIN(1 + waited_ms / 4, 50);
+		nanosleep(&(struct timespec){.tv_nsec = ms * 1000000L}, NULL);
+		waited_ms += ms;
+	}
+}
+
 int db_open_conn(const char *path, bool readonly, sqlite3 **ret)
 {
 	_cleanup_(jh_sqlite3_closep) sqlite3 *db = NULL;
@@ -207,11 +236,11 @@ int db_open_conn(const char *path, bool readonly, sqlite3 **ret)
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	if (!readonly) {
-		/* Persistent; a no-op once the store is in WAL mode. NORMAL: a commit
-		 * survives the process being killed; run ends switch to FULL. */
-		r = db_exec(db, "PRAGMA journal_mode=WAL");
+		r = set_wal(db);
 		if (r < 0)
 			return r;
+		/* NORMAL: a commit survives the process being killed; run ends
+		 * switch to FULL. */
 		r = db_exec(db, "PRAGMA synchronous=NORMAL");
 		if (r < 0)
 			return r;
