@@ -20,7 +20,7 @@ void jh_log_set_level(enum jh_log_level level);
 enum jh_log_level jh_log_get_level(void);
 int jh_log_fd(void);
 
-void jh_logv(enum jh_log_level level, const char *fmt, va_list ap);
+void jh_logv(enum jh_log_level level, const char *fmt, va_list ap) JH_PRINTF(2, 0);
 void jh_log(enum jh_log_level level, const char *fmt, ...) JH_PRINTF(2, 3);
 
 #define jh_error(...) jh_log(JH_LOG_ERROR, __VA_ARGS__)

@@ -24,12 +24,14 @@ static inline void jh_freep(void *p)
 	free(*(void **)p);
 }
 
+/* Closes *fd if open and sets it to -1, so calling it twice is harmless. */
 static inline void jh_closep(int *fd)
 {
 	if (*fd >= 0) {
 		int saved = errno;
 		close(*fd);
 		errno = saved;
+		*fd = -1;
 	}
 }
 

@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <dirent.h>
 #include <signal.h>
@@ -144,7 +145,7 @@ static void kill_and_reap_all(struct jh_platform *p, struct jh_exit *ex)
 			kill(-p->pid, SIGKILL);
 		d = opendir("/proc/self/task");
 		while (d && (de = readdir(d))) {
-			char path[64];
+			char path[300];
 			char buf[4096];
 			ssize_t n;
 			int fd;
@@ -355,14 +356,32 @@ static int unotify_next(struct jh_platform *p, struct jh_syscall *ret)
 			break;
 		if (errno == EINTR)
 			return -EINTR;
-		if (errno == ENOENT)
-			continue; /* the task went away before we received it */
-		return jh_negerrno();
+		if (errno != ENOENT)
+			return jh_negerrno();
+		/* ENOENT: a notification was withdrawn (its task got a fatal signal),
+		 * or no task uses the filter any more, in which case the kernel keeps
+		 * answering ENOENT at once. The listener then polls POLLHUP. */
+		{
+			struct pollfd pfd = {.fd = p->listener, .events = POLLIN};
+			int r = poll(&pfd, 1, -1);
+
+			if (r < 0 && errno == EINTR)
+				return -EINTR;
+			if (r < 0)
+				return jh_negerrno();
+			if ((pfd.revents & POLLHUP) && !(pfd.revents & POLLIN))
+				return -ESHUTDOWN;
+		}
 	}
 	ret->id = req->id;
 	ret->tid = (pid_t)req->pid;
 	ret->audit_arch = req->data.arch;
-	ret->arch = jh_abi_native_arch();
+	{
+		int arch = jh_abi_arch_from_audit(req->data.arch);
+		/* Foreign architectures are killed by the filter; should one arrive,
+		 * JH_ARCH_COUNT makes the sentry refuse it. */
+		ret->arch = arch < 0 ? JH_ARCH_COUNT : (enum jh_arch)arch;
+	}
 	ret->nr = req->data.nr;
 	ret->ip = req->data.instruction_pointer;
 	for (int i = 0; i < JH_SYSCALL_MAX_ARGS; i++)

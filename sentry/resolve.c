@@ -29,8 +29,10 @@ static int check_exec(const char *path)
 {
 	struct stat st;
 
+	/* A PATH directory we may not search hides nothing we could run: that is
+	 * "not found", not "not executable". */
 	if (stat(path, &st) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
+		return -ENOENT;
 	if (S_ISDIR(st.st_mode))
 		return -EACCES;
 	if (access(path, X_OK) < 0)

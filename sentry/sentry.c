@@ -272,6 +272,8 @@ static void *dispatch_main(void *arg)
 				break;
 			continue;
 		}
+		if (r == -ESHUTDOWN)
+			break; /* no task uses the filter any more */
 		if (r < 0) {
 			if (atomic_load(&s->stopping))
 				break;

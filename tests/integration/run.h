@@ -1,0 +1,27 @@
+/* Helpers for integration tests: run a program, capture its output and status. */
+#ifndef JH_TESTS_RUN_H
+#define JH_TESTS_RUN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct run_result {
+	int status;   /* exit code, or 128+signal */
+	char *out;    /* stdout, NUL-terminated, malloc'd */
+	char *err;    /* stderr */
+};
+
+/* Runs argv (argv[0] a path) with stdin from /dev/null; waits for it. */
+int run_argv(const char *const *argv, struct run_result *ret);
+/* Runs jhansi-exec with `args` (NULL-terminated) appended. */
+int run_jx(struct run_result *ret, const char *first, ...);
+/* Runs `sh -c cmd` natively. */
+int run_native_sh(const char *cmd, struct run_result *ret);
+void run_result_free(struct run_result *r);
+/* Path of a test program built in tests/progs. */
+const char *prog_path(const char *name);
+/* A fresh temporary directory, removed by rmtree() at the end of the test. */
+char *make_tmpdir(void);
+void rmtree(const char *dir);
+
+#endif
