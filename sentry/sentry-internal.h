@@ -36,7 +36,7 @@ struct jh_call {
 
 	/* Copies of string arguments, for deciding and for the event. */
 	const char *strs[JH_SYSCALL_MAX_ARGS];
-	char strbuf[2][JH_CALL_STR_CAP];
+	char strbuf[4][JH_CALL_STR_CAP];
 	unsigned nstrbuf;
 };
 
@@ -51,11 +51,13 @@ struct jh_handler_entry {
 extern const struct jh_handler_entry jh_ident_handlers[];
 extern const struct jh_handler_entry jh_proc_handlers[];
 extern const struct jh_handler_entry jh_fd_handlers[];
+extern const struct jh_handler_entry jh_fs_handlers[];  /* sentry/fs.c: path syscalls */
+extern const struct jh_handler_entry jh_net_handlers[]; /* sentry/net.c: sockets */
 
 /* The configured hostname. */
 const char *jh_sentry_hostname(const struct jh_sentry *s);
 
-/* Copies string argument `i` of the call into a call-owned buffer (at most two
+/* Copies string argument `i` of the call into a call-owned buffer (at most four
  * per call) and returns its length, or -EFAULT / -ENAMETOOLONG / -ESRCH. The
  * copy is kept in c->strs[i] for the event. */
 int jh_call_read_string(struct jh_call *c, unsigned i);

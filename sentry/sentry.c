@@ -69,6 +69,8 @@ static jh_handler_fn find_handler(const char *name)
 		jh_ident_handlers,
 		jh_proc_handlers,
 		jh_fd_handlers,
+		jh_fs_handlers,
+		jh_net_handlers,
 	};
 
 	for (size_t r = 0; r < JH_ARRAY_SIZE(registries); r++)
