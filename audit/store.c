@@ -364,7 +364,6 @@ static const char *const migrations[] = {
 	"CREATE TABLE chain ("
 	" seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, run_id INTEGER NOT NULL,"
 	" hash BLOB NOT NULL);"
-	"CREATE INDEX chain_run ON chain(run_id);"
 	"CREATE TABLE head ("
 	" id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);"
 	"CREATE TABLE checkpoints ("
