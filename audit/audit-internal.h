@@ -41,7 +41,7 @@ static inline void jh_sbuffer_destroyp(msgpack_sbuffer *sb)
 #define _cleanup_sbuffer_ _cleanup_(jh_sbuffer_destroyp)
 
 /* A write transaction that rolls back at scope exit unless committed
- * (db_commit() takes the pointer). Declare it before the statements it uses,
+ * (audit_db_commit() takes the pointer). Declare it before the statements it uses,
  * so that they are finalized first. */
 static inline void jh_txn_rollbackp(sqlite3 **db)
 {
@@ -53,35 +53,35 @@ static inline void jh_txn_rollbackp(sqlite3 **db)
 /* ---- sqlite helpers (store.c) ---- */
 
 /* -errno for a sqlite result code (extended or primary). */
-int db_err(sqlite3 *db, int rc);
-int db_exec(sqlite3 *db, const char *sql);
-int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
+int audit_db_err(sqlite3 *db, int rc);
+int audit_db_exec(sqlite3 *db, const char *sql);
+int audit_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
 /* BEGIN IMMEDIATE / BEGIN; on success *ret = db for a _cleanup_txn_ variable. */
-int db_begin_immediate(sqlite3 *db, sqlite3 **ret);
-int db_begin_read(sqlite3 *db, sqlite3 **ret);
-int db_commit(sqlite3 **txn);
-int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+int audit_db_begin_immediate(sqlite3 *db, sqlite3 **ret);
+int audit_db_begin_read(sqlite3 *db, sqlite3 **ret);
+int audit_db_commit(sqlite3 **txn);
+int audit_db_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Column text or NULL for SQL NULL (length in *len if non-NULL). */
-const char *db_text(sqlite3_stmt *st, int col, size_t *len);
+const char *audit_db_text(sqlite3_stmt *st, int col, size_t *len);
 
 /* Opens a connection with the store's pragmas (WAL, busy timeout ...). */
-int db_open_conn(const char *path, bool readonly, sqlite3 **ret);
+int audit_db_open_conn(const char *path, bool readonly, sqlite3 **ret);
 
 /* ---- chain (encode.c) ---- */
 
 /* SHA-256(prev || enc[0..len)) into out. ctx is reused. -ENOMEM/-EIO. */
-int chain_hash(EVP_MD_CTX *ctx, const uint8_t prev[JH_AUDIT_HASH_LEN], const void *enc, size_t len,
-	       uint8_t out[JH_AUDIT_HASH_LEN]);
+int audit_chain_hash(EVP_MD_CTX *ctx, const uint8_t prev[JH_AUDIT_HASH_LEN], const void *enc,
+		     size_t len, uint8_t out[JH_AUDIT_HASH_LEN]);
 /* SHA-256 of a buffer. -EIO/-ENOMEM. */
-int sha256_bytes(const void *data, size_t len, uint8_t out[JH_AUDIT_HASH_LEN]);
+int audit_sha256_bytes(const void *data, size_t len, uint8_t out[JH_AUDIT_HASH_LEN]);
 /* The head row inside the caller's transaction: seq 0 and zeros when empty. */
-int chain_read_head(sqlite3 *db, int64_t *seq, uint8_t hash[JH_AUDIT_HASH_LEN]);
-int chain_write_head(sqlite3 *db, int64_t seq, const uint8_t hash[JH_AUDIT_HASH_LEN]);
+int audit_chain_read_head(sqlite3 *db, int64_t *seq, uint8_t hash[JH_AUDIT_HASH_LEN]);
+int audit_chain_write_head(sqlite3 *db, int64_t seq, const uint8_t hash[JH_AUDIT_HASH_LEN]);
 /* The newest chain record (not the head row): seq 0 when empty. */
-int chain_last(sqlite3 *db, struct jh_audit_head *ret);
+int audit_chain_last(sqlite3 *db, struct jh_audit_head *ret);
 
 /* The fields of one event as encoded, whether they come from the queue or a row. */
-struct enc_event {
+struct audit_enc_event {
 	int64_t run_id, idx;
 	uint64_t mono_ns;
 	int32_t tid;
@@ -91,38 +91,40 @@ struct enc_event {
 };
 
 /* Canonical encodings into `sb` (cleared first). Pure. */
-int enc_event(msgpack_sbuffer *sb, int64_t seq, const struct enc_event *e);
-int enc_run_start(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *r);
-int enc_run_end(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *r);
-int enc_checkpoint_msg(msgpack_sbuffer *sb, int64_t seq, const uint8_t hash[JH_AUDIT_HASH_LEN],
-		       int64_t wall_ns, const uint8_t key_id[JH_AUDIT_HASH_LEN]);
+int audit_enc_event(msgpack_sbuffer *sb, int64_t seq, const struct audit_enc_event *e);
+int audit_enc_run_start(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *r);
+int audit_enc_run_end(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *r);
+int audit_enc_checkpoint_msg(msgpack_sbuffer *sb, int64_t seq,
+			     const uint8_t hash[JH_AUDIT_HASH_LEN], int64_t wall_ns,
+			     const uint8_t key_id[JH_AUDIT_HASH_LEN]);
 
 /* ---- runs (store.c) ---- */
 
-int store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret);
+int audit_store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret);
 /* Encodes run `id`'s record of `kind` (start or end) at `seq` from what the
  * store now holds, chains it after `prev`, writes the chain row and the head.
  * Inside the caller's write transaction. */
-int store_chain_run_record(sqlite3 *db, EVP_MD_CTX *md, int64_t id, int kind, int64_t seq,
-			   const uint8_t prev[JH_AUDIT_HASH_LEN]);
+int audit_store_chain_run_record(sqlite3 *db, EVP_MD_CTX *md, int64_t id, int kind, int64_t seq,
+				 const uint8_t prev[JH_AUDIT_HASH_LEN]);
 /* Appends run `run_id`'s end inside the caller's write transaction: counts,
  * changes, the row's end columns, the run-end record. -ESTALE if the run is
  * not open. */
-int store_append_run_end(sqlite3 *db, EVP_MD_CTX *md, int64_t run_id, enum jh_audit_run_state state,
-			 const struct jh_audit_run_end *end, uint64_t lost_events);
+int audit_store_append_run_end(sqlite3 *db, EVP_MD_CTX *md, int64_t run_id,
+			       enum jh_audit_run_state state, const struct jh_audit_run_end *end,
+			       uint64_t lost_events);
 
 /* Who writes a run, to tell later whether that process still exists. */
 struct writer_id {
-	char boot[40];  /* /proc/sys/kernel/random/boot_id */
+	char boot[40];	/* /proc/sys/kernel/random/boot_id */
 	uint64_t pidns; /* inode of /proc/self/ns/pid */
 	int64_t pid;
 	uint64_t start; /* start time of pid, in clock ticks since boot */
 };
-int writer_id_self(struct writer_id *ret);
+int audit_writer_id_self(struct writer_id *ret);
 /* True only when sure the writer is gone: another boot, or same boot and pid
  * namespace and no such process (or another one with that pid). */
-bool writer_id_gone(const struct writer_id *w);
+bool audit_writer_id_gone(const struct writer_id *w);
 
-int64_t now_ns(int clock);
+int64_t audit_now_ns(int clock);
 
 #endif

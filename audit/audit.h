@@ -46,8 +46,8 @@
 #include "base/macro.h"
 
 #define JH_AUDIT_SCHEMA_VERSION 1 /* PRAGMA user_version of a current store */
-#define JH_AUDIT_HASH_LEN 32      /* SHA-256 */
-#define JH_AUDIT_HEX_LEN 65       /* 64 hex digits and a NUL */
+#define JH_AUDIT_HASH_LEN 32	  /* SHA-256 */
+#define JH_AUDIT_HEX_LEN 65	  /* 64 hex digits and a NUL */
 
 struct jh_audit;     /* an open store */
 struct jh_audit_run; /* one run being recorded */
@@ -89,8 +89,8 @@ const char *jh_audit_path(const struct jh_audit *a);
 
 enum jh_audit_prompt_record {
 	JH_AUDIT_PROMPT_NONE = 0, /* no trace of the prompt */
-	JH_AUDIT_PROMPT_DIGEST,   /* its SHA-256 only */
-	JH_AUDIT_PROMPT_FULL,     /* its text and its SHA-256 */
+	JH_AUDIT_PROMPT_DIGEST,	  /* its SHA-256 only */
+	JH_AUDIT_PROMPT_FULL,	  /* its text and its SHA-256 */
 };
 /* "none", "digest", "full"; from_name returns the enum or -EINVAL. */
 const char *jh_audit_prompt_record_name(enum jh_audit_prompt_record p);
@@ -103,19 +103,19 @@ struct jh_audit_run_info {
 	const char *user;  /* user name of `uid` */
 	const char *host;  /* host name */
 	uint32_t uid;
-	const char *const *argv;      /* NULL-terminated; NULL: no arguments */
-	const char *exe_path;         /* resolved executable */
-	const char *exe_sha256_hex;   /* its content hash (jh_audit_file_sha256_hex) */
+	const char *const *argv;    /* NULL-terminated; NULL: no arguments */
+	const char *exe_path;	    /* resolved executable */
+	const char *exe_sha256_hex; /* its content hash (jh_audit_file_sha256_hex) */
 	const char *cwd;
-	const char *env_digest_hex;   /* jh_audit_env_digest_hex() of the sandbox's environment */
-	const char *prompt;           /* the prompt, kept as prompt_record says */
-	int prompt_record;            /* enum jh_audit_prompt_record */
-	const char *policy_text;      /* canonical policy text; the store hashes it */
-	const char *platform;         /* "unotify", "ptrace" */
-	const char *layers;           /* protection layers in force: "seccomp,landlock,userns" */
-	const char *workspace;        /* workspace name */
-	int64_t start_wall_ns;        /* CLOCK_REALTIME; 0: now */
-	int64_t start_mono_ns;        /* CLOCK_MONOTONIC, the base of event times; 0: now */
+	const char *env_digest_hex; /* jh_audit_env_digest_hex() of the sandbox's environment */
+	const char *prompt;	    /* the prompt, kept as prompt_record says */
+	int prompt_record;	    /* enum jh_audit_prompt_record */
+	const char *policy_text;    /* canonical policy text; the store hashes it */
+	const char *platform;	    /* "unotify", "ptrace" */
+	const char *layers;	    /* protection layers in force: "seccomp,landlock,userns" */
+	const char *workspace;	    /* workspace name */
+	int64_t start_wall_ns;	    /* CLOCK_REALTIME; 0: now */
+	int64_t start_mono_ns;	    /* CLOCK_MONOTONIC, the base of event times; 0: now */
 };
 
 /* Starts recording a run: writes the run row and its run-start record (one
@@ -147,18 +147,18 @@ int jh_audit_change_op_from_name(const char *name);
 
 struct jh_audit_change {
 	enum jh_audit_change_op op;
-	const char *path;       /* relative to the workspace */
+	const char *path;	/* relative to the workspace */
 	const char *sha256_hex; /* content after the run; NULL when deleted */
 };
 
 /* How a run ended. The per-class counts of mediated and refused calls are
  * derived by the store from the run's events. */
 struct jh_audit_run_end {
-	int exit_status;    /* exit status when the program exited, else -1 */
-	int term_signal;    /* signal that killed it, else 0 */
-	bool timed_out;     /* killed for exceeding its time limit */
-	bool sentry_failed; /* the sentry failed; the program's end is not its own */
-	const char *reason; /* free text on failures, or NULL */
+	int exit_status;     /* exit status when the program exited, else -1 */
+	int term_signal;     /* signal that killed it, else 0 */
+	bool timed_out;	     /* killed for exceeding its time limit */
+	bool sentry_failed;  /* the sentry failed; the program's end is not its own */
+	const char *reason;  /* free text on failures, or NULL */
 	int64_t end_wall_ns; /* CLOCK_REALTIME; 0: now */
 	int64_t duration_ns; /* CLOCK_MONOTONIC duration; 0: now - start_mono_ns */
 	const struct jh_audit_change *changes; /* workspace change set, may be NULL */
@@ -175,8 +175,8 @@ int jh_audit_run_end(struct jh_audit_run *r, const struct jh_audit_run_end *end)
 /* ---- reading ------------------------------------------------------------------ */
 
 enum jh_audit_run_state {
-	JH_AUDIT_RUN_OPEN = 0,   /* being written, or its writer died and no open has noticed */
-	JH_AUDIT_RUN_COMPLETE,   /* ended by jh_audit_run_end() */
+	JH_AUDIT_RUN_OPEN = 0,	 /* being written, or its writer died and no open has noticed */
+	JH_AUDIT_RUN_COMPLETE,	 /* ended by jh_audit_run_end() */
 	JH_AUDIT_RUN_INCOMPLETE, /* its writer died; ended by a later open */
 };
 /* "open", "complete", "incomplete"; from_name returns the enum or -EINVAL. */
@@ -184,7 +184,7 @@ const char *jh_audit_run_state_name(enum jh_audit_run_state s);
 int jh_audit_run_state_from_name(const char *name);
 
 struct jh_audit_count {
-	char *cls; /* syscall class */
+	char *cls;	   /* syscall class */
 	uint64_t mediated; /* allowed, emulated (and passed, in full-trace mode) */
 	uint64_t refused;  /* denied or killed */
 };
@@ -203,7 +203,7 @@ struct jh_audit_run_record {
 	size_t argc;
 	char *exe_path, *exe_sha256, *cwd, *env_sha256;
 	enum jh_audit_prompt_record prompt_record;
-	char *prompt;        /* text, only with JH_AUDIT_PROMPT_FULL */
+	char *prompt;	     /* text, only with JH_AUDIT_PROMPT_FULL */
 	char *prompt_sha256; /* with FULL and DIGEST */
 	char *policy_text, *policy_sha256;
 	char *platform, *layers, *workspace;
@@ -238,11 +238,12 @@ int jh_audit_foreach_run(struct jh_audit *a, int64_t since_wall_ns, int64_t limi
 			 jh_audit_run_fn fn, void *userdata);
 
 struct jh_audit_event_record {
-	int64_t seq;    /* chain position */
+	int64_t seq; /* chain position */
 	int64_t run_id;
-	int64_t idx;    /* 0, 1, ... within the run, in emit order */
+	int64_t idx;	    /* 0, 1, ... within the run, in emit order */
 	struct jh_event ev; /* strings live for the callback */
-	const char *decision; /* as stored: "denied" ...; ev.decision is JH_DECISION_COUNT if unknown */
+	const char
+	    *decision; /* as stored: "denied" ...; ev.decision is JH_DECISION_COUNT if unknown */
 };
 typedef int (*jh_audit_event_fn)(const struct jh_audit_event_record *rec, void *userdata);
 
@@ -262,7 +263,7 @@ int jh_audit_foreach_event(struct jh_audit *a, int64_t run_id,
 /* ---- the chain --------------------------------------------------------------- */
 
 struct jh_audit_head {
-	int64_t seq; /* position of the newest record; 0 for an empty chain */
+	int64_t seq;			 /* position of the newest record; 0 for an empty chain */
 	uint8_t hash[JH_AUDIT_HASH_LEN]; /* its hash; zeros for an empty chain */
 };
 /* The newest record of the chain. */
@@ -270,9 +271,9 @@ int jh_audit_head(struct jh_audit *a, struct jh_audit_head *ret);
 
 struct jh_audit_checkpoint {
 	int64_t id;
-	int64_t seq;                      /* the head it signs */
+	int64_t seq; /* the head it signs */
 	uint8_t hash[JH_AUDIT_HASH_LEN];
-	int64_t wall_ns;                  /* when it was signed */
+	int64_t wall_ns;		   /* when it was signed */
 	uint8_t key_id[JH_AUDIT_HASH_LEN]; /* SHA-256 of the raw Ed25519 public key */
 };
 
@@ -293,7 +294,7 @@ int jh_audit_checkpoint(struct jh_audit *a, const char *key_path, struct jh_audi
  * where it returns 0 or -EBADMSG. */
 struct jh_audit_verify_report {
 	uint64_t records;     /* chain records checked */
-	uint64_t runs;        /* runs found */
+	uint64_t runs;	      /* runs found */
 	uint64_t checkpoints; /* checkpoints checked (their signatures too with a key) */
 	struct jh_audit_head head;
 	/* When broken: the first break found, in chain order; then the head,

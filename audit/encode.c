@@ -31,7 +31,7 @@ static const EVP_MD *sha256(void)
 	return sha256_md;
 }
 
-int64_t now_ns(int clock)
+int64_t audit_now_ns(int clock)
 {
 	struct timespec ts;
 
@@ -59,7 +59,7 @@ static int digest_init(EVP_MD_CTX *ctx)
 	return 0;
 }
 
-int sha256_bytes(const void *data, size_t len, uint8_t out[JH_AUDIT_HASH_LEN])
+int audit_sha256_bytes(const void *data, size_t len, uint8_t out[JH_AUDIT_HASH_LEN])
 {
 	_cleanup_(jh_evp_md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
@@ -75,7 +75,7 @@ void jh_audit_sha256_hex(const void *data, size_t len, char out[JH_AUDIT_HEX_LEN
 {
 	uint8_t h[JH_AUDIT_HASH_LEN] = {0};
 
-	if (sha256_bytes(data, len, h) < 0)
+	if (audit_sha256_bytes(data, len, h) < 0)
 		memset(h, 0, sizeof(h));
 	jh_audit_hex(h, sizeof(h), out);
 }
@@ -133,8 +133,8 @@ void jh_audit_env_digest_hex(const char *const *envp, char out[JH_AUDIT_HEX_LEN]
 	jh_audit_hex(h, sizeof(h), out);
 }
 
-int chain_hash(EVP_MD_CTX *ctx, const uint8_t prev[JH_AUDIT_HASH_LEN], const void *enc, size_t len,
-	       uint8_t out[JH_AUDIT_HASH_LEN])
+int audit_chain_hash(EVP_MD_CTX *ctx, const uint8_t prev[JH_AUDIT_HASH_LEN], const void *enc,
+		     size_t len, uint8_t out[JH_AUDIT_HASH_LEN])
 {
 	if (digest_init(ctx) < 0 || EVP_DigestUpdate(ctx, prev, JH_AUDIT_HASH_LEN) != 1 ||
 	    EVP_DigestUpdate(ctx, enc, len) != 1 || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
@@ -176,7 +176,7 @@ static int pack_header(msgpack_packer *pk, size_t nfields, int kind, int64_t seq
 	       msgpack_pack_int64(pk, run_id);
 }
 
-int enc_event(msgpack_sbuffer *sb, int64_t seq, const struct enc_event *e)
+int audit_enc_event(msgpack_sbuffer *sb, int64_t seq, const struct audit_enc_event *e)
 {
 	msgpack_packer pk;
 	int r;
@@ -197,7 +197,7 @@ int enc_event(msgpack_sbuffer *sb, int64_t seq, const struct enc_event *e)
 	return r ? -ENOMEM : 0;
 }
 
-int enc_run_start(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *rr)
+int audit_enc_run_start(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *rr)
 {
 	msgpack_packer pk;
 	int r;
@@ -229,7 +229,7 @@ int enc_run_start(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_re
 	return r ? -ENOMEM : 0;
 }
 
-int enc_run_end(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *rr)
+int audit_enc_run_end(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_record *rr)
 {
 	msgpack_packer pk;
 	int r;
@@ -264,8 +264,9 @@ int enc_run_end(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_run_reco
 	return r ? -ENOMEM : 0;
 }
 
-int enc_checkpoint_msg(msgpack_sbuffer *sb, int64_t seq, const uint8_t hash[JH_AUDIT_HASH_LEN],
-		       int64_t wall_ns, const uint8_t key_id[JH_AUDIT_HASH_LEN])
+int audit_enc_checkpoint_msg(msgpack_sbuffer *sb, int64_t seq,
+			     const uint8_t hash[JH_AUDIT_HASH_LEN], int64_t wall_ns,
+			     const uint8_t key_id[JH_AUDIT_HASH_LEN])
 {
 	msgpack_packer pk;
 	int r;
@@ -284,12 +285,12 @@ int enc_checkpoint_msg(msgpack_sbuffer *sb, int64_t seq, const uint8_t hash[JH_A
 
 /* ---- head ---- */
 
-int chain_read_head(sqlite3 *db, int64_t *seq, uint8_t hash[JH_AUDIT_HASH_LEN])
+int audit_chain_read_head(sqlite3 *db, int64_t *seq, uint8_t hash[JH_AUDIT_HASH_LEN])
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_prepare(db, "SELECT seq, hash FROM head WHERE id = 1", &st);
+	r = audit_db_prepare(db, "SELECT seq, hash FROM head WHERE id = 1", &st);
 	if (r < 0)
 		return r;
 	r = sqlite3_step(st);
@@ -299,7 +300,7 @@ int chain_read_head(sqlite3 *db, int64_t *seq, uint8_t hash[JH_AUDIT_HASH_LEN])
 		return 0;
 	}
 	if (r != SQLITE_ROW)
-		return db_err(db, r);
+		return audit_db_err(db, r);
 	if (sqlite3_column_bytes(st, 1) != JH_AUDIT_HASH_LEN)
 		return -EBADMSG;
 	*seq = sqlite3_column_int64(st, 0);
@@ -307,27 +308,28 @@ int chain_read_head(sqlite3 *db, int64_t *seq, uint8_t hash[JH_AUDIT_HASH_LEN])
 	return 0;
 }
 
-int chain_write_head(sqlite3 *db, int64_t seq, const uint8_t hash[JH_AUDIT_HASH_LEN])
+int audit_chain_write_head(sqlite3 *db, int64_t seq, const uint8_t hash[JH_AUDIT_HASH_LEN])
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_prepare(db, "INSERT OR REPLACE INTO head (id, seq, hash) VALUES (1, ?, ?)", &st);
+	r = audit_db_prepare(db, "INSERT OR REPLACE INTO head (id, seq, hash) VALUES (1, ?, ?)",
+			     &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_blob(st, 2, hash, JH_AUDIT_HASH_LEN, SQLITE_STATIC);
 	r = sqlite3_step(st);
-	return r == SQLITE_DONE ? 0 : db_err(db, r);
+	return r == SQLITE_DONE ? 0 : audit_db_err(db, r);
 }
 
-int chain_last(sqlite3 *db, struct jh_audit_head *ret)
+int audit_chain_last(sqlite3 *db, struct jh_audit_head *ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	struct jh_audit_head h = {0};
 	int r;
 
-	r = db_prepare(db, "SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1", &st);
+	r = audit_db_prepare(db, "SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1", &st);
 	if (r < 0)
 		return r;
 	r = sqlite3_step(st);
@@ -336,7 +338,7 @@ int chain_last(sqlite3 *db, struct jh_audit_head *ret)
 		if (sqlite3_column_bytes(st, 1) == JH_AUDIT_HASH_LEN)
 			memcpy(h.hash, sqlite3_column_blob(st, 1), JH_AUDIT_HASH_LEN);
 	} else if (r != SQLITE_DONE) {
-		return db_err(db, r);
+		return audit_db_err(db, r);
 	}
 	*ret = h;
 	return 0;
@@ -344,5 +346,5 @@ int chain_last(sqlite3 *db, struct jh_audit_head *ret)
 
 int jh_audit_head(struct jh_audit *a, struct jh_audit_head *ret)
 {
-	return chain_last(a->db, ret);
+	return audit_chain_last(a->db, ret);
 }

@@ -139,8 +139,8 @@ static json_t *chain_hash_of(struct export_ctx *x, int64_t seq)
 
 static json_t *run_object(struct export_ctx *x, const struct jh_audit_run_record *r)
 {
-	json_t *o = json_object(), *argv = json_array(), *exe = json_object(), *prompt = json_object(),
-	       *policy = json_object();
+	json_t *o = json_object(), *argv = json_array(), *exe = json_object(),
+	       *prompt = json_object(), *policy = json_object();
 	bool bad = !o || !argv || !exe || !prompt || !policy;
 
 	for (size_t i = 0; argv && i < r->argc; i++)
@@ -164,7 +164,8 @@ static json_t *run_object(struct export_ctx *x, const struct jh_audit_run_record
 		put(o, "exe", exe, &bad);
 		put(o, "cwd", jstr(r->cwd), &bad);
 		put(o, "env_sha256", jstr(r->env_sha256), &bad);
-		put(prompt, "record", json_string(jh_audit_prompt_record_name(r->prompt_record)), &bad);
+		put(prompt, "record", json_string(jh_audit_prompt_record_name(r->prompt_record)),
+		    &bad);
 		put(prompt, "text", jstr(r->prompt), &bad);
 		put(prompt, "sha256", jstr(r->prompt_sha256), &bad);
 		put(o, "prompt", prompt, &bad);
@@ -191,7 +192,8 @@ static json_t *run_object(struct export_ctx *x, const struct jh_audit_run_record
 		put(o, "end", jtime(r->end_wall_ns), &bad);
 		put(o, "end_ns", r->end_wall_ns ? json_integer(r->end_wall_ns) : json_null(), &bad);
 		put(o, "duration_ns", json_integer(r->duration_ns), &bad);
-		put(o, "exit_status", r->exit_status >= 0 ? json_integer(r->exit_status) : json_null(), &bad);
+		put(o, "exit_status",
+		    r->exit_status >= 0 ? json_integer(r->exit_status) : json_null(), &bad);
 		put(o, "signal", r->term_signal ? json_integer(r->term_signal) : json_null(), &bad);
 		put(o, "signal_name", sig ? json_string(sig) : json_null(), &bad);
 		put(o, "timed_out", json_boolean(r->timed_out), &bad);
@@ -202,15 +204,18 @@ static json_t *run_object(struct export_ctx *x, const struct jh_audit_run_record
 		for (size_t i = 0; calls && i < r->n_counts; i++) {
 			json_t *c = json_object();
 			if (c) {
-				put(c, "mediated", json_integer((json_int_t)r->counts[i].mediated), &bad);
-				put(c, "refused", json_integer((json_int_t)r->counts[i].refused), &bad);
+				put(c, "mediated", json_integer((json_int_t)r->counts[i].mediated),
+				    &bad);
+				put(c, "refused", json_integer((json_int_t)r->counts[i].refused),
+				    &bad);
 			}
 			put(calls, r->counts[i].cls, c, &bad);
 		}
 		for (size_t i = 0; changes && i < r->n_changes; i++) {
 			json_t *c = json_object();
 			if (c) {
-				put(c, "op", json_string(jh_audit_change_op_name(r->changes[i].op)), &bad);
+				put(c, "op", json_string(jh_audit_change_op_name(r->changes[i].op)),
+				    &bad);
 				put(c, "path", jstr(r->changes[i].path), &bad);
 				put(c, "sha256", jstr(r->changes[i].sha256_hex), &bad);
 			}
@@ -246,20 +251,22 @@ static int export_events(struct export_ctx *x, const struct jh_audit_run_record 
 			put(o, "type", json_string("event"), &bad);
 			put(o, "run", json_integer(r->id), &bad);
 			put(o, "seq", json_integer(sqlite3_column_int64(st, 0)), &bad);
-			put(o, "hash", jhash(sqlite3_column_blob(st, 11), sqlite3_column_bytes(st, 11)), &bad);
+			put(o, "hash",
+			    jhash(sqlite3_column_blob(st, 11), sqlite3_column_bytes(st, 11)), &bad);
 			put(o, "idx", json_integer(sqlite3_column_int64(st, 1)), &bad);
 			put(o, "time", jtime(wall), &bad);
 			put(o, "time_ns", json_integer(wall), &bad);
 			put(o, "mono_ns", json_integer(mono), &bad);
 			put(o, "tid", json_integer(sqlite3_column_int(st, 3)), &bad);
-			put(o, "class", jstr(db_text(st, 4, NULL)), &bad);
-			put(o, "syscall", jstr(db_text(st, 5, NULL)), &bad);
-			put(o, "args", jstr(db_text(st, 6, NULL)), &bad);
-			put(o, "decision", jstr(db_text(st, 7, NULL)), &bad);
-			put(o, "result", err ? json_null() : json_integer(sqlite3_column_int64(st, 8)), &bad);
+			put(o, "class", jstr(audit_db_text(st, 4, NULL)), &bad);
+			put(o, "syscall", jstr(audit_db_text(st, 5, NULL)), &bad);
+			put(o, "args", jstr(audit_db_text(st, 6, NULL)), &bad);
+			put(o, "decision", jstr(audit_db_text(st, 7, NULL)), &bad);
+			put(o, "result",
+			    err ? json_null() : json_integer(sqlite3_column_int64(st, 8)), &bad);
 			put(o, "errno", ename ? json_string(ename) : json_null(), &bad);
 			put(o, "err", json_integer(err), &bad);
-			put(o, "detail", jstr(db_text(st, 10, NULL)), &bad);
+			put(o, "detail", jstr(audit_db_text(st, 10, NULL)), &bad);
 			put(o, "actor", jstr(r->actor), &bad);
 			put(o, "host", jstr(r->host), &bad);
 			put(o, "workspace", jstr(r->workspace), &bad);
@@ -269,7 +276,7 @@ static int export_events(struct export_ctx *x, const struct jh_audit_run_record 
 	sqlite3_reset(st);
 	if (e < 0)
 		return e;
-	return rc == SQLITE_DONE ? 0 : db_err(x->db, rc);
+	return rc == SQLITE_DONE ? 0 : audit_db_err(x->db, rc);
 }
 
 static int export_run(const struct jh_audit_run_record *r, void *userdata)
@@ -293,17 +300,18 @@ int jh_audit_export_jsonl(struct jh_audit *a, int64_t since_wall_ns, FILE *out)
 	struct export_ctx x = {.db = a->db, .out = out};
 	int r;
 
-	r = db_begin_read(a->db, &txn);
+	r = audit_db_begin_read(a->db, &txn);
 	if (r < 0)
 		return r;
-	r = db_prepare(a->db, "SELECT hash FROM chain WHERE seq = ?", &hash);
+	r = audit_db_prepare(a->db, "SELECT hash FROM chain WHERE seq = ?", &hash);
 	if (r < 0)
 		return r;
-	r = db_prepare(a->db,
-		       "SELECT e.seq, e.idx, e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision,"
-		       " e.result, e.err, e.detail, c.hash FROM events e"
-		       " LEFT JOIN chain c ON c.seq = e.seq WHERE e.run_id = ? ORDER BY e.idx",
-		       &events);
+	r = audit_db_prepare(
+	    a->db,
+	    "SELECT e.seq, e.idx, e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision,"
+	    " e.result, e.err, e.detail, c.hash FROM events e"
+	    " LEFT JOIN chain c ON c.seq = e.seq WHERE e.run_id = ? ORDER BY e.idx",
+	    &events);
 	if (r < 0)
 		return r;
 	x.hash = hash;
@@ -313,5 +321,5 @@ int jh_audit_export_jsonl(struct jh_audit *a, int64_t since_wall_ns, FILE *out)
 		return r;
 	if (fflush(out) == EOF || ferror(out))
 		return -EIO;
-	return db_commit(&txn);
+	return audit_db_commit(&txn);
 }

@@ -31,19 +31,19 @@
 /* ---- names ---- */
 
 static const char *const prompt_names[] = {
-	[JH_AUDIT_PROMPT_NONE] = "none",
-	[JH_AUDIT_PROMPT_DIGEST] = "digest",
-	[JH_AUDIT_PROMPT_FULL] = "full",
+    [JH_AUDIT_PROMPT_NONE] = "none",
+    [JH_AUDIT_PROMPT_DIGEST] = "digest",
+    [JH_AUDIT_PROMPT_FULL] = "full",
 };
 static const char *const change_names[] = {
-	[JH_AUDIT_CHANGE_CREATED] = "created",
-	[JH_AUDIT_CHANGE_CHANGED] = "changed",
-	[JH_AUDIT_CHANGE_DELETED] = "deleted",
+    [JH_AUDIT_CHANGE_CREATED] = "created",
+    [JH_AUDIT_CHANGE_CHANGED] = "changed",
+    [JH_AUDIT_CHANGE_DELETED] = "deleted",
 };
 static const char *const state_names[] = {
-	[JH_AUDIT_RUN_OPEN] = "open",
-	[JH_AUDIT_RUN_COMPLETE] = "complete",
-	[JH_AUDIT_RUN_INCOMPLETE] = "incomplete",
+    [JH_AUDIT_RUN_OPEN] = "open",
+    [JH_AUDIT_RUN_COMPLETE] = "complete",
+    [JH_AUDIT_RUN_INCOMPLETE] = "incomplete",
 };
 
 static int name_lookup(const char *const *names, size_t n, const char *name)
@@ -86,7 +86,7 @@ int jh_audit_run_state_from_name(const char *name)
 
 /* ---- sqlite helpers ---- */
 
-int db_err(sqlite3 *db, int rc)
+int audit_db_err(sqlite3 *db, int rc)
 {
 	int e;
 
@@ -128,23 +128,23 @@ int db_err(sqlite3 *db, int rc)
 	}
 }
 
-int db_exec(sqlite3 *db, const char *sql)
+int audit_db_exec(sqlite3 *db, const char *sql)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : db_err(db, rc);
+	return rc == SQLITE_OK ? 0 : audit_db_err(db, rc);
 }
 
-int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+int audit_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
 {
 	int rc = sqlite3_prepare_v2(db, sql, -1, ret, NULL);
 
-	return rc == SQLITE_OK ? 0 : db_err(db, rc);
+	return rc == SQLITE_OK ? 0 : audit_db_err(db, rc);
 }
 
-int db_begin_immediate(sqlite3 *db, sqlite3 **ret)
+int audit_db_begin_immediate(sqlite3 *db, sqlite3 **ret)
 {
-	int r = db_exec(db, "BEGIN IMMEDIATE");
+	int r = audit_db_exec(db, "BEGIN IMMEDIATE");
 
 	if (r < 0)
 		return r;
@@ -152,7 +152,7 @@ int db_begin_immediate(sqlite3 *db, sqlite3 **ret)
 	return 0;
 }
 
-int db_begin_read(sqlite3 *db, sqlite3 **ret)
+int audit_db_begin_read(sqlite3 *db, sqlite3 **ret)
 {
 	int r;
 
@@ -160,33 +160,33 @@ int db_begin_read(sqlite3 *db, sqlite3 **ret)
 		*ret = NULL;
 		return 0;
 	}
-	r = db_exec(db, "BEGIN");
+	r = audit_db_exec(db, "BEGIN");
 	if (r < 0)
 		return r;
 	*ret = db;
 	return 0;
 }
 
-int db_commit(sqlite3 **txn)
+int audit_db_commit(sqlite3 **txn)
 {
 	sqlite3 *db = *txn;
 	int r;
 
 	if (!db)
 		return 0;
-	r = db_exec(db, "COMMIT");
+	r = audit_db_exec(db, "COMMIT");
 	if (r < 0)
 		return r; /* the cleanup rolls back */
 	*txn = NULL;
 	return 0;
 }
 
-int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+int audit_db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-const char *db_text(sqlite3_stmt *st, int col, size_t *len)
+const char *audit_db_text(sqlite3_stmt *st, int col, size_t *len)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
 
@@ -201,12 +201,12 @@ const char *db_text(sqlite3_stmt *st, int col, size_t *len)
  * retry for as long as the busy timeout. */
 static int set_wal(sqlite3 *db)
 {
-	for (int waited_ms = 0;; ) {
+	for (int waited_ms = 0;;) {
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;
 		const char *mode;
 		int rc, r;
 
-		r = db_prepare(db, "PRAGMA journal_mode=WAL", &st);
+		r = audit_db_prepare(db, "PRAGMA journal_mode=WAL", &st);
 		if (r < 0)
 			return r;
 		rc = sqlite3_step(st);
@@ -214,7 +214,7 @@ static int set_wal(sqlite3 *db)
 		if (mode && strcasecmp(mode, "wal") == 0)
 			return 0;
 		if (rc != SQLITE_ROW && (rc & 0xff) != SQLITE_BUSY)
-			return db_err(db, rc);
+			return audit_db_err(db, rc);
 		if (waited_ms >= JH_AUDIT_BUSY_TIMEOUT_MS)
 			return -EBUSY;
 		int ms = JH_MIN(1 + waited_ms / 4, 50);
@@ -223,7 +223,7 @@ static int set_wal(sqlite3 *db)
 	}
 }
 
-int db_open_conn(const char *path, bool readonly, sqlite3 **ret)
+int audit_db_open_conn(const char *path, bool readonly, sqlite3 **ret)
 {
 	_cleanup_(jh_sqlite3_closep) sqlite3 *db = NULL;
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
@@ -231,7 +231,7 @@ int db_open_conn(const char *path, bool readonly, sqlite3 **ret)
 
 	rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK)
-		return db ? db_err(db, rc) : -ENOMEM;
+		return db ? audit_db_err(db, rc) : -ENOMEM;
 	sqlite3_busy_timeout(db, JH_AUDIT_BUSY_TIMEOUT_MS);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
@@ -241,7 +241,7 @@ int db_open_conn(const char *path, bool readonly, sqlite3 **ret)
 			return r;
 		/* NORMAL: a commit survives the process being killed; run ends
 		 * switch to FULL. */
-		r = db_exec(db, "PRAGMA synchronous=NORMAL");
+		r = audit_db_exec(db, "PRAGMA synchronous=NORMAL");
 		if (r < 0)
 			return r;
 	}
@@ -328,47 +328,47 @@ int jh_audit_default_path(bool create, char **ret)
 
 /* migrations[v] takes a store from user_version v to v + 1. */
 static const char *const migrations[] = {
-	/* 0 -> 1: the first schema */
-	"CREATE TABLE runs ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" state TEXT NOT NULL,"
-	" start_seq INTEGER NOT NULL,"
-	" end_seq INTEGER,"
-	" actor TEXT, user TEXT, host TEXT, uid INTEGER NOT NULL,"
-	" argv BLOB NOT NULL," /* each argument followed by a NUL */
-	" exe_path TEXT, exe_sha256 TEXT, cwd TEXT, env_sha256 TEXT,"
-	" prompt_record TEXT NOT NULL, prompt TEXT, prompt_sha256 TEXT,"
-	" policy TEXT, policy_sha256 TEXT,"
-	" platform TEXT, layers TEXT, workspace TEXT,"
-	" start_wall_ns INTEGER NOT NULL, start_mono_ns INTEGER NOT NULL,"
-	" exit_status INTEGER, term_signal INTEGER, timed_out INTEGER, sentry_failed INTEGER,"
-	" reason TEXT, end_wall_ns INTEGER, duration_ns INTEGER,"
-	" n_events INTEGER, lost_events INTEGER,"
-	" writer_boot TEXT, writer_pidns INTEGER, writer_pid INTEGER, writer_start INTEGER);"
-	"CREATE INDEX runs_state ON runs(state);"
-	"CREATE INDEX runs_start ON runs(start_wall_ns);"
-	"CREATE TABLE events ("
-	" seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
-	" mono_ns INTEGER NOT NULL, tid INTEGER NOT NULL,"
-	" cls TEXT, syscall TEXT, args TEXT, decision TEXT NOT NULL,"
-	" result INTEGER NOT NULL, err INTEGER NOT NULL, detail TEXT);"
-	"CREATE INDEX events_run ON events(run_id, idx);"
-	"CREATE TABLE run_counts ("
-	" run_id INTEGER NOT NULL, cls TEXT NOT NULL,"
-	" mediated INTEGER NOT NULL, refused INTEGER NOT NULL,"
-	" PRIMARY KEY (run_id, cls)) WITHOUT ROWID;"
-	"CREATE TABLE run_changes ("
-	" run_id INTEGER NOT NULL, i INTEGER NOT NULL,"
-	" op TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT,"
-	" PRIMARY KEY (run_id, i)) WITHOUT ROWID;"
-	"CREATE TABLE chain ("
-	" seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, run_id INTEGER NOT NULL,"
-	" hash BLOB NOT NULL);"
-	"CREATE TABLE head ("
-	" id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);"
-	"CREATE TABLE checkpoints ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
-	" wall_ns INTEGER NOT NULL, key_id BLOB NOT NULL, signature BLOB NOT NULL);",
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " state TEXT NOT NULL,"
+    " start_seq INTEGER NOT NULL,"
+    " end_seq INTEGER,"
+    " actor TEXT, user TEXT, host TEXT, uid INTEGER NOT NULL,"
+    " argv BLOB NOT NULL," /* each argument followed by a NUL */
+    " exe_path TEXT, exe_sha256 TEXT, cwd TEXT, env_sha256 TEXT,"
+    " prompt_record TEXT NOT NULL, prompt TEXT, prompt_sha256 TEXT,"
+    " policy TEXT, policy_sha256 TEXT,"
+    " platform TEXT, layers TEXT, workspace TEXT,"
+    " start_wall_ns INTEGER NOT NULL, start_mono_ns INTEGER NOT NULL,"
+    " exit_status INTEGER, term_signal INTEGER, timed_out INTEGER, sentry_failed INTEGER,"
+    " reason TEXT, end_wall_ns INTEGER, duration_ns INTEGER,"
+    " n_events INTEGER, lost_events INTEGER,"
+    " writer_boot TEXT, writer_pidns INTEGER, writer_pid INTEGER, writer_start INTEGER);"
+    "CREATE INDEX runs_state ON runs(state);"
+    "CREATE INDEX runs_start ON runs(start_wall_ns);"
+    "CREATE TABLE events ("
+    " seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    " mono_ns INTEGER NOT NULL, tid INTEGER NOT NULL,"
+    " cls TEXT, syscall TEXT, args TEXT, decision TEXT NOT NULL,"
+    " result INTEGER NOT NULL, err INTEGER NOT NULL, detail TEXT);"
+    "CREATE INDEX events_run ON events(run_id, idx);"
+    "CREATE TABLE run_counts ("
+    " run_id INTEGER NOT NULL, cls TEXT NOT NULL,"
+    " mediated INTEGER NOT NULL, refused INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, cls)) WITHOUT ROWID;"
+    "CREATE TABLE run_changes ("
+    " run_id INTEGER NOT NULL, i INTEGER NOT NULL,"
+    " op TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT,"
+    " PRIMARY KEY (run_id, i)) WITHOUT ROWID;"
+    "CREATE TABLE chain ("
+    " seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, run_id INTEGER NOT NULL,"
+    " hash BLOB NOT NULL);"
+    "CREATE TABLE head ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);"
+    "CREATE TABLE checkpoints ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " wall_ns INTEGER NOT NULL, key_id BLOB NOT NULL, signature BLOB NOT NULL);",
 };
 _Static_assert(JH_ARRAY_SIZE(migrations) == JH_AUDIT_SCHEMA_VERSION, "one migration a version");
 
@@ -377,16 +377,16 @@ static int read_versions(sqlite3 *db, int64_t *app, int64_t *ver, int64_t *ntabl
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_prepare(db,
-		       "SELECT (SELECT application_id FROM pragma_application_id),"
-		       " (SELECT user_version FROM pragma_user_version),"
-		       " (SELECT count(*) FROM sqlite_master)",
-		       &st);
+	r = audit_db_prepare(db,
+			     "SELECT (SELECT application_id FROM pragma_application_id),"
+			     " (SELECT user_version FROM pragma_user_version),"
+			     " (SELECT count(*) FROM sqlite_master)",
+			     &st);
 	if (r < 0)
 		return r;
 	r = sqlite3_step(st);
 	if (r != SQLITE_ROW)
-		return db_err(db, r);
+		return audit_db_err(db, r);
 	*app = sqlite3_column_int64(st, 0);
 	*ver = sqlite3_column_int64(st, 1);
 	*ntables = sqlite3_column_int64(st, 2);
@@ -421,7 +421,7 @@ static int migrate(sqlite3 *db)
 		return 0;
 
 	/* Again under the write lock: another process may have done it meanwhile. */
-	r = db_begin_immediate(db, &txn);
+	r = audit_db_begin_immediate(db, &txn);
 	if (r < 0)
 		return r;
 	r = read_versions(db, &app, &ver, &ntables);
@@ -431,16 +431,16 @@ static int migrate(sqlite3 *db)
 	if (r < 0)
 		return r;
 	for (int64_t v = ver; v < JH_AUDIT_SCHEMA_VERSION; v++) {
-		r = db_exec(db, migrations[v]);
+		r = audit_db_exec(db, migrations[v]);
 		if (r < 0)
 			return r;
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
 		 JH_AUDIT_APP_ID, JH_AUDIT_SCHEMA_VERSION);
-	r = db_exec(db, sql);
+	r = audit_db_exec(db, sql);
 	if (r < 0)
 		return r;
-	return db_commit(&txn);
+	return audit_db_commit(&txn);
 }
 
 static int check_schema_readonly(sqlite3 *db)
@@ -491,8 +491,10 @@ static int proc_starttime(int64_t pid, uint64_t *ret)
 		return -EBADMSG;
 	/* ") S ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
 	 *  utime stime cutime cstime priority nice num_threads itrealvalue starttime" */
-	if (sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-		   &state, &start) != 2)
+	if (sscanf(
+		p + 1,
+		" %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+		&state, &start) != 2)
 		return -EBADMSG;
 	if (state == 'Z' || state == 'X')
 		return -ESRCH;
@@ -500,7 +502,7 @@ static int proc_starttime(int64_t pid, uint64_t *ret)
 	return 0;
 }
 
-int writer_id_self(struct writer_id *ret)
+int audit_writer_id_self(struct writer_id *ret)
 {
 	struct writer_id w = {0};
 	struct stat st;
@@ -523,13 +525,13 @@ int writer_id_self(struct writer_id *ret)
 	return 0;
 }
 
-bool writer_id_gone(const struct writer_id *w)
+bool audit_writer_id_gone(const struct writer_id *w)
 {
 	struct writer_id self;
 	uint64_t start;
 	int r;
 
-	if (!w->boot[0] || w->pid <= 0 || writer_id_self(&self) < 0)
+	if (!w->boot[0] || w->pid <= 0 || audit_writer_id_self(&self) < 0)
 		return false; /* cannot tell */
 	if (strcmp(w->boot, self.boot) != 0)
 		return true; /* the machine rebooted since */
@@ -547,10 +549,11 @@ void jh_audit_run_record_free(struct jh_audit_run_record *rec)
 {
 	if (!rec)
 		return;
-	char **strs[] = {&rec->actor,	  &rec->user,	       &rec->host,	 &rec->exe_path,
-			 &rec->exe_sha256, &rec->cwd,	       &rec->env_sha256, &rec->prompt,
-			 &rec->prompt_sha256, &rec->policy_text, &rec->policy_sha256,
-			 &rec->platform,   &rec->layers,       &rec->workspace,	 &rec->reason};
+	char **strs[] = {&rec->actor,	    &rec->user,		 &rec->host,
+			 &rec->exe_path,    &rec->exe_sha256,	 &rec->cwd,
+			 &rec->env_sha256,  &rec->prompt,	 &rec->prompt_sha256,
+			 &rec->policy_text, &rec->policy_sha256, &rec->platform,
+			 &rec->layers,	    &rec->workspace,	 &rec->reason};
 	for (size_t i = 0; i < JH_ARRAY_SIZE(strs); i++)
 		free(*strs[i]);
 	for (size_t i = 0; rec->argv && i < rec->argc; i++)
@@ -569,7 +572,7 @@ void jh_audit_run_record_free(struct jh_audit_run_record *rec)
 
 static int dup_col(sqlite3_stmt *st, int col, char **out)
 {
-	const char *s = db_text(st, col, NULL);
+	const char *s = audit_db_text(st, col, NULL);
 
 	*out = NULL;
 	if (!s)
@@ -604,9 +607,8 @@ static int load_counts(sqlite3 *db, struct jh_audit_run_record *rec)
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_prepare(db,
-		       "SELECT cls, mediated, refused FROM run_counts WHERE run_id = ? ORDER BY cls",
-		       &st);
+	r = audit_db_prepare(
+	    db, "SELECT cls, mediated, refused FROM run_counts WHERE run_id = ? ORDER BY cls", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, rec->id);
@@ -622,7 +624,7 @@ static int load_counts(sqlite3 *db, struct jh_audit_run_record *rec)
 		if (r < 0)
 			return r;
 	}
-	return r == SQLITE_DONE ? 0 : db_err(db, r);
+	return r == SQLITE_DONE ? 0 : audit_db_err(db, r);
 }
 
 static int load_changes(sqlite3 *db, struct jh_audit_run_record *rec)
@@ -630,20 +632,21 @@ static int load_changes(sqlite3 *db, struct jh_audit_run_record *rec)
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_prepare(db, "SELECT op, path, sha256 FROM run_changes WHERE run_id = ? ORDER BY i",
-		       &st);
+	r = audit_db_prepare(
+	    db, "SELECT op, path, sha256 FROM run_changes WHERE run_id = ? ORDER BY i", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, rec->id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct jh_audit_change *c = reallocarray(rec->changes, rec->n_changes + 1, sizeof(*c));
+		struct jh_audit_change *c =
+		    reallocarray(rec->changes, rec->n_changes + 1, sizeof(*c));
 		char *path, *sha;
 		int op;
 
 		if (!c)
 			return -ENOMEM;
 		rec->changes = c;
-		op = jh_audit_change_op_from_name(db_text(st, 0, NULL));
+		op = jh_audit_change_op_from_name(audit_db_text(st, 0, NULL));
 		if (op < 0)
 			return -EBADMSG;
 		if (dup_col(st, 1, &path) < 0)
@@ -653,26 +656,27 @@ static int load_changes(sqlite3 *db, struct jh_audit_run_record *rec)
 			return -ENOMEM;
 		}
 		rec->changes[rec->n_changes++] =
-			(struct jh_audit_change){.op = op, .path = path, .sha256_hex = sha};
+		    (struct jh_audit_change){.op = op, .path = path, .sha256_hex = sha};
 	}
-	return r == SQLITE_DONE ? 0 : db_err(db, r);
+	return r == SQLITE_DONE ? 0 : audit_db_err(db, r);
 }
 
-int store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret)
+int audit_store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret)
 {
 	_cleanup_(jh_audit_run_record_freep) struct jh_audit_run_record *rec = NULL;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r, state, prompt;
 
-	r = db_prepare(db,
-		       "SELECT id, state, start_seq, end_seq, actor, user, host, uid, argv,"
-		       " exe_path, exe_sha256, cwd, env_sha256, prompt_record, prompt, prompt_sha256,"
-		       " policy, policy_sha256, platform, layers, workspace, start_wall_ns,"
-		       " start_mono_ns, exit_status, term_signal, timed_out, sentry_failed, reason,"
-		       " end_wall_ns, duration_ns, n_events, lost_events,"
-		       " writer_boot, writer_pidns, writer_pid, writer_start"
-		       " FROM runs WHERE id = ?",
-		       &st);
+	r = audit_db_prepare(
+	    db,
+	    "SELECT id, state, start_seq, end_seq, actor, user, host, uid, argv,"
+	    " exe_path, exe_sha256, cwd, env_sha256, prompt_record, prompt, prompt_sha256,"
+	    " policy, policy_sha256, platform, layers, workspace, start_wall_ns,"
+	    " start_mono_ns, exit_status, term_signal, timed_out, sentry_failed, reason,"
+	    " end_wall_ns, duration_ns, n_events, lost_events,"
+	    " writer_boot, writer_pidns, writer_pid, writer_start"
+	    " FROM runs WHERE id = ?",
+	    &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
@@ -680,14 +684,14 @@ int store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret)
 	if (r == SQLITE_DONE)
 		return -ENOENT;
 	if (r != SQLITE_ROW)
-		return db_err(db, r);
+		return audit_db_err(db, r);
 
 	rec = calloc(1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
 	rec->id = sqlite3_column_int64(st, 0);
-	state = jh_audit_run_state_from_name(db_text(st, 1, NULL));
-	prompt = jh_audit_prompt_record_from_name(db_text(st, 13, NULL));
+	state = jh_audit_run_state_from_name(audit_db_text(st, 1, NULL));
+	prompt = jh_audit_prompt_record_from_name(audit_db_text(st, 13, NULL));
 	if (state < 0 || prompt < 0)
 		return -EBADMSG;
 	rec->state = state;
@@ -703,11 +707,11 @@ int store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret)
 		int col;
 		char **to;
 	} strs[] = {
-		{4, &rec->actor},	   {5, &rec->user},	      {6, &rec->host},
-		{9, &rec->exe_path},	   {10, &rec->exe_sha256},    {11, &rec->cwd},
-		{12, &rec->env_sha256},	   {14, &rec->prompt},	      {15, &rec->prompt_sha256},
-		{16, &rec->policy_text},   {17, &rec->policy_sha256}, {18, &rec->platform},
-		{19, &rec->layers},	   {20, &rec->workspace},     {27, &rec->reason},
+	    {4, &rec->actor},	     {5, &rec->user},		{6, &rec->host},
+	    {9, &rec->exe_path},     {10, &rec->exe_sha256},	{11, &rec->cwd},
+	    {12, &rec->env_sha256},  {14, &rec->prompt},	{15, &rec->prompt_sha256},
+	    {16, &rec->policy_text}, {17, &rec->policy_sha256}, {18, &rec->platform},
+	    {19, &rec->layers},	     {20, &rec->workspace},	{27, &rec->reason},
 	};
 	for (size_t i = 0; i < JH_ARRAY_SIZE(strs); i++) {
 		r = dup_col(st, strs[i].col, strs[i].to);
@@ -716,7 +720,8 @@ int store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret)
 	}
 	rec->start_wall_ns = sqlite3_column_int64(st, 21);
 	rec->start_mono_ns = sqlite3_column_int64(st, 22);
-	rec->exit_status = sqlite3_column_type(st, 23) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 23);
+	rec->exit_status =
+	    sqlite3_column_type(st, 23) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 23);
 	rec->term_signal = sqlite3_column_int(st, 24);
 	rec->timed_out = sqlite3_column_int(st, 25) != 0;
 	rec->sentry_failed = sqlite3_column_int(st, 26) != 0;
@@ -726,13 +731,13 @@ int store_load_run(sqlite3 *db, int64_t id, struct jh_audit_run_record **ret)
 	rec->lost_events = (uint64_t)sqlite3_column_int64(st, 31);
 	if (rec->state == JH_AUDIT_RUN_OPEN) {
 		struct writer_id w = {
-			.pidns = (uint64_t)sqlite3_column_int64(st, 33),
-			.pid = sqlite3_column_int64(st, 34),
-			.start = (uint64_t)sqlite3_column_int64(st, 35),
+		    .pidns = (uint64_t)sqlite3_column_int64(st, 33),
+		    .pid = sqlite3_column_int64(st, 34),
+		    .start = (uint64_t)sqlite3_column_int64(st, 35),
 		};
-		const char *boot = db_text(st, 32, NULL);
+		const char *boot = audit_db_text(st, 32, NULL);
 		snprintf(w.boot, sizeof(w.boot), "%s", boot ? boot : "");
-		rec->writer_gone = writer_id_gone(&w);
+		rec->writer_gone = audit_writer_id_gone(&w);
 	}
 	r = load_counts(db, rec);
 	if (r < 0)
@@ -752,7 +757,8 @@ static int chain_insert(sqlite3 *db, int64_t seq, int kind, int64_t run_id,
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_prepare(db, "INSERT INTO chain (seq, kind, run_id, hash) VALUES (?, ?, ?, ?)", &st);
+	r = audit_db_prepare(db, "INSERT INTO chain (seq, kind, run_id, hash) VALUES (?, ?, ?, ?)",
+			     &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, seq);
@@ -760,11 +766,11 @@ static int chain_insert(sqlite3 *db, int64_t seq, int kind, int64_t run_id,
 	sqlite3_bind_int64(st, 3, run_id);
 	sqlite3_bind_blob(st, 4, hash, JH_AUDIT_HASH_LEN, SQLITE_STATIC);
 	r = sqlite3_step(st);
-	return r == SQLITE_DONE ? 0 : db_err(db, r);
+	return r == SQLITE_DONE ? 0 : audit_db_err(db, r);
 }
 
-int store_chain_run_record(sqlite3 *db, EVP_MD_CTX *md, int64_t id, int kind, int64_t seq,
-			   const uint8_t prev[JH_AUDIT_HASH_LEN])
+int audit_store_chain_run_record(sqlite3 *db, EVP_MD_CTX *md, int64_t id, int kind, int64_t seq,
+				 const uint8_t prev[JH_AUDIT_HASH_LEN])
 {
 	_cleanup_(jh_audit_run_record_freep) struct jh_audit_run_record *rec = NULL;
 	_cleanup_sbuffer_ msgpack_sbuffer sb;
@@ -772,41 +778,44 @@ int store_chain_run_record(sqlite3 *db, EVP_MD_CTX *md, int64_t id, int kind, in
 	int r;
 
 	msgpack_sbuffer_init(&sb);
-	r = store_load_run(db, id, &rec);
+	r = audit_store_load_run(db, id, &rec);
 	if (r < 0)
 		return r;
-	r = kind == REC_RUN_START ? enc_run_start(&sb, seq, rec) : enc_run_end(&sb, seq, rec);
+	r = kind == REC_RUN_START ? audit_enc_run_start(&sb, seq, rec)
+				  : audit_enc_run_end(&sb, seq, rec);
 	if (r < 0)
 		return r;
-	r = chain_hash(md, prev, sb.data, sb.size, hash);
+	r = audit_chain_hash(md, prev, sb.data, sb.size, hash);
 	if (r < 0)
 		return r;
 	r = chain_insert(db, seq, kind, id, hash);
 	if (r < 0)
 		return r;
-	return chain_write_head(db, seq, hash);
+	return audit_chain_write_head(db, seq, hash);
 }
 
-int store_append_run_end(sqlite3 *db, EVP_MD_CTX *md, int64_t run_id, enum jh_audit_run_state state,
-			 const struct jh_audit_run_end *end, uint64_t lost_events)
+int audit_store_append_run_end(sqlite3 *db, EVP_MD_CTX *md, int64_t run_id,
+			       enum jh_audit_run_state state, const struct jh_audit_run_end *end,
+			       uint64_t lost_events)
 {
 	_cleanup_stmt_ sqlite3_stmt *upd = NULL, *counts = NULL, *chg = NULL;
 	uint8_t prev[JH_AUDIT_HASH_LEN];
 	int64_t seq;
 	int r;
 
-	r = chain_read_head(db, &seq, prev);
+	r = audit_chain_read_head(db, &seq, prev);
 	if (r < 0)
 		return r;
 	seq++;
 
-	r = db_prepare(db,
-		       "UPDATE runs SET state = ?2, end_seq = ?3, exit_status = ?4, term_signal = ?5,"
-		       " timed_out = ?6, sentry_failed = ?7, reason = ?8, end_wall_ns = ?9,"
-		       " duration_ns = ?10, lost_events = ?11,"
-		       " n_events = (SELECT count(*) FROM events WHERE run_id = ?1)"
-		       " WHERE id = ?1 AND state = 'open'",
-		       &upd);
+	r = audit_db_prepare(
+	    db,
+	    "UPDATE runs SET state = ?2, end_seq = ?3, exit_status = ?4, term_signal = ?5,"
+	    " timed_out = ?6, sentry_failed = ?7, reason = ?8, end_wall_ns = ?9,"
+	    " duration_ns = ?10, lost_events = ?11,"
+	    " n_events = (SELECT count(*) FROM events WHERE run_id = ?1)"
+	    " WHERE id = ?1 AND state = 'open'",
+	    &upd);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(upd, 1, run_id);
@@ -816,35 +825,35 @@ int store_append_run_end(sqlite3 *db, EVP_MD_CTX *md, int64_t run_id, enum jh_au
 	sqlite3_bind_int(upd, 5, end->term_signal);
 	sqlite3_bind_int(upd, 6, end->timed_out);
 	sqlite3_bind_int(upd, 7, end->sentry_failed);
-	db_bind_text(upd, 8, end->reason);
+	audit_db_bind_text(upd, 8, end->reason);
 	sqlite3_bind_int64(upd, 9, end->end_wall_ns);
 	sqlite3_bind_int64(upd, 10, end->duration_ns);
 	sqlite3_bind_int64(upd, 11, (int64_t)lost_events);
 	r = sqlite3_step(upd);
 	if (r != SQLITE_DONE)
-		return db_err(db, r);
+		return audit_db_err(db, r);
 	if (sqlite3_changes(db) != 1)
 		return -ESTALE;
 
-	r = db_prepare(db,
-		       "INSERT INTO run_counts (run_id, cls, mediated, refused)"
-		       " SELECT ?1, coalesce(cls, '?'),"
-		       "  sum(decision IN ('passed', 'allowed', 'emulated')),"
-		       "  sum(decision IN ('denied', 'killed'))"
-		       " FROM events WHERE run_id = ?1 GROUP BY coalesce(cls, '?')",
-		       &counts);
+	r = audit_db_prepare(db,
+			     "INSERT INTO run_counts (run_id, cls, mediated, refused)"
+			     " SELECT ?1, coalesce(cls, '?'),"
+			     "  sum(decision IN ('passed', 'allowed', 'emulated')),"
+			     "  sum(decision IN ('denied', 'killed'))"
+			     " FROM events WHERE run_id = ?1 GROUP BY coalesce(cls, '?')",
+			     &counts);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(counts, 1, run_id);
 	r = sqlite3_step(counts);
 	if (r != SQLITE_DONE)
-		return db_err(db, r);
+		return audit_db_err(db, r);
 
 	if (end->n_changes > 0) {
-		r = db_prepare(db,
-			       "INSERT INTO run_changes (run_id, i, op, path, sha256)"
-			       " VALUES (?, ?, ?, ?, ?)",
-			       &chg);
+		r = audit_db_prepare(db,
+				     "INSERT INTO run_changes (run_id, i, op, path, sha256)"
+				     " VALUES (?, ?, ?, ?, ?)",
+				     &chg);
 		if (r < 0)
 			return r;
 	}
@@ -857,12 +866,12 @@ int store_append_run_end(sqlite3 *db, EVP_MD_CTX *md, int64_t run_id, enum jh_au
 		sqlite3_bind_int64(chg, 2, (int64_t)i);
 		sqlite3_bind_text(chg, 3, jh_audit_change_op_name(c->op), -1, SQLITE_STATIC);
 		sqlite3_bind_text(chg, 4, c->path, -1, SQLITE_STATIC);
-		db_bind_text(chg, 5, c->sha256_hex);
+		audit_db_bind_text(chg, 5, c->sha256_hex);
 		r = sqlite3_step(chg);
 		if (r != SQLITE_DONE)
-			return db_err(db, r);
+			return audit_db_err(db, r);
 	}
-	return store_chain_run_record(db, md, run_id, REC_RUN_END, seq, prev);
+	return audit_store_chain_run_record(db, md, run_id, REC_RUN_END, seq, prev);
 }
 
 /* ---- runs left open ---- */
@@ -876,21 +885,21 @@ static int collect_stale(sqlite3 *db, int64_t **ids, size_t *n, struct writer_id
 	*ids = NULL;
 	*who = NULL;
 	*n = 0;
-	r = db_prepare(db,
-		       "SELECT id, writer_boot, writer_pidns, writer_pid, writer_start"
-		       " FROM runs WHERE state = 'open' ORDER BY id",
-		       &st);
+	r = audit_db_prepare(db,
+			     "SELECT id, writer_boot, writer_pidns, writer_pid, writer_start"
+			     " FROM runs WHERE state = 'open' ORDER BY id",
+			     &st);
 	if (r < 0)
 		return r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *boot = db_text(st, 1, NULL);
+		const char *boot = audit_db_text(st, 1, NULL);
 		struct writer_id w = {
-			.pidns = (uint64_t)sqlite3_column_int64(st, 2),
-			.pid = sqlite3_column_int64(st, 3),
-			.start = (uint64_t)sqlite3_column_int64(st, 4),
+		    .pidns = (uint64_t)sqlite3_column_int64(st, 2),
+		    .pid = sqlite3_column_int64(st, 3),
+		    .start = (uint64_t)sqlite3_column_int64(st, 4),
 		};
 		snprintf(w.boot, sizeof(w.boot), "%s", boot ? boot : "");
-		if (!writer_id_gone(&w))
+		if (!audit_writer_id_gone(&w))
 			continue;
 		int64_t *ni = reallocarray(*ids, *n + 1, sizeof(**ids));
 		if (ni)
@@ -904,7 +913,7 @@ static int collect_stale(sqlite3 *db, int64_t **ids, size_t *n, struct writer_id
 		(*who)[*n] = w;
 		(*n)++;
 	}
-	return r == SQLITE_DONE ? 0 : db_err(db, r);
+	return r == SQLITE_DONE ? 0 : audit_db_err(db, r);
 }
 
 static int mark_stale_runs(sqlite3 *db)
@@ -924,7 +933,7 @@ static int mark_stale_runs(sqlite3 *db)
 	md = EVP_MD_CTX_new();
 	if (!md)
 		return -ENOMEM;
-	r = db_begin_immediate(db, &txn);
+	r = audit_db_begin_immediate(db, &txn);
 	if (r < 0)
 		return r;
 	r = collect_stale(db, &ids, &n, &who);
@@ -933,17 +942,18 @@ static int mark_stale_runs(sqlite3 *db)
 	for (size_t i = 0; i < n; i++) {
 		char reason[160];
 		struct writer_id self;
-		bool rebooted = writer_id_self(&self) == 0 && strcmp(self.boot, who[i].boot) != 0;
+		bool rebooted =
+		    audit_writer_id_self(&self) == 0 && strcmp(self.boot, who[i].boot) != 0;
 
 		snprintf(reason, sizeof(reason),
 			 "the recording process (pid %lld) ended before the run did%s",
 			 (long long)who[i].pid, rebooted ? " (the host was restarted)" : "");
 		struct jh_audit_run_end end = {.exit_status = -1, .reason = reason};
-		r = store_append_run_end(db, md, ids[i], JH_AUDIT_RUN_INCOMPLETE, &end, 0);
+		r = audit_store_append_run_end(db, md, ids[i], JH_AUDIT_RUN_INCOMPLETE, &end, 0);
 		if (r < 0)
 			return r;
 	}
-	return db_commit(&txn);
+	return audit_db_commit(&txn);
 }
 
 /* ---- opening ---- */
@@ -994,7 +1004,7 @@ int jh_audit_open(const char *db_path, unsigned flags, struct jh_audit **ret)
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 
-	r = db_open_conn(path, ro, &db);
+	r = audit_db_open_conn(path, ro, &db);
 	if (r < 0)
 		return r;
 	r = ro ? check_schema_readonly(db) : migrate(db);
@@ -1037,13 +1047,13 @@ int jh_audit_get_run(struct jh_audit *a, int64_t id, struct jh_audit_run_record 
 	_cleanup_txn_ sqlite3 *txn = NULL;
 	int r;
 
-	r = db_begin_read(a->db, &txn);
+	r = audit_db_begin_read(a->db, &txn);
 	if (r < 0)
 		return r;
-	r = store_load_run(a->db, id, ret);
+	r = audit_store_load_run(a->db, id, ret);
 	if (r < 0)
 		return r;
-	return db_commit(&txn);
+	return audit_db_commit(&txn);
 }
 
 int jh_audit_foreach_run(struct jh_audit *a, int64_t since_wall_ns, int64_t limit,
@@ -1053,13 +1063,13 @@ int jh_audit_foreach_run(struct jh_audit *a, int64_t since_wall_ns, int64_t limi
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_begin_read(a->db, &txn);
+	r = audit_db_begin_read(a->db, &txn);
 	if (r < 0)
 		return r;
-	r = db_prepare(a->db,
-		       "SELECT id FROM (SELECT id FROM runs WHERE start_wall_ns >= ?1"
-		       " ORDER BY id DESC LIMIT ?2) ORDER BY id",
-		       &st);
+	r = audit_db_prepare(a->db,
+			     "SELECT id FROM (SELECT id FROM runs WHERE start_wall_ns >= ?1"
+			     " ORDER BY id DESC LIMIT ?2) ORDER BY id",
+			     &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, since_wall_ns);
@@ -1067,16 +1077,16 @@ int jh_audit_foreach_run(struct jh_audit *a, int64_t since_wall_ns, int64_t limi
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		_cleanup_(jh_audit_run_record_freep) struct jh_audit_run_record *rec = NULL;
 
-		r = store_load_run(a->db, sqlite3_column_int64(st, 0), &rec);
+		r = audit_store_load_run(a->db, sqlite3_column_int64(st, 0), &rec);
 		if (r < 0)
 			return r;
 		r = fn(rec, userdata);
 		if (r != 0)
-			return r < 0 ? r : db_commit(&txn);
+			return r < 0 ? r : audit_db_commit(&txn);
 	}
 	if (r != SQLITE_DONE)
-		return db_err(a->db, r);
-	return db_commit(&txn);
+		return audit_db_err(a->db, r);
+	return audit_db_commit(&txn);
 }
 
 static bool in_list(const char *const *list, const char *s)
@@ -1108,32 +1118,33 @@ int jh_audit_foreach_event(struct jh_audit *a, int64_t run_id,
 	char sql[256];
 	int r;
 
-	r = db_begin_read(a->db, &txn);
+	r = audit_db_begin_read(a->db, &txn);
 	if (r < 0)
 		return r;
 	snprintf(sql, sizeof(sql), "%s%s", cols,
 		 run_id ? " WHERE run_id = ? ORDER BY idx" : " ORDER BY seq");
-	r = db_prepare(a->db, sql, &st);
+	r = audit_db_prepare(a->db, sql, &st);
 	if (r < 0)
 		return r;
 	if (run_id)
 		sqlite3_bind_int64(st, 1, run_id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct jh_audit_event_record rec = {
-			.seq = sqlite3_column_int64(st, 0),
-			.run_id = sqlite3_column_int64(st, 1),
-			.idx = sqlite3_column_int64(st, 2),
-			.ev = {
-				.mono_ns = (uint64_t)sqlite3_column_int64(st, 3),
-				.tid = sqlite3_column_int(st, 4),
-				.cls = db_text(st, 5, NULL),
-				.syscall = db_text(st, 6, NULL),
-				.args = db_text(st, 7, NULL),
-				.result = sqlite3_column_int64(st, 9),
-				.err = sqlite3_column_int(st, 10),
-				.detail = db_text(st, 11, NULL),
+		    .seq = sqlite3_column_int64(st, 0),
+		    .run_id = sqlite3_column_int64(st, 1),
+		    .idx = sqlite3_column_int64(st, 2),
+		    .ev =
+			{
+			    .mono_ns = (uint64_t)sqlite3_column_int64(st, 3),
+			    .tid = sqlite3_column_int(st, 4),
+			    .cls = audit_db_text(st, 5, NULL),
+			    .syscall = audit_db_text(st, 6, NULL),
+			    .args = audit_db_text(st, 7, NULL),
+			    .result = sqlite3_column_int64(st, 9),
+			    .err = sqlite3_column_int(st, 10),
+			    .detail = audit_db_text(st, 11, NULL),
 			},
-			.decision = db_text(st, 8, NULL),
+		    .decision = audit_db_text(st, 8, NULL),
 		};
 		rec.ev.decision = decision_from_name(rec.decision);
 		if (filter && (!in_list(filter->classes, rec.ev.cls) ||
@@ -1141,9 +1152,9 @@ int jh_audit_foreach_event(struct jh_audit *a, int64_t run_id,
 			continue;
 		r = fn(&rec, userdata);
 		if (r != 0)
-			return r < 0 ? r : db_commit(&txn);
+			return r < 0 ? r : audit_db_commit(&txn);
 	}
 	if (r != SQLITE_DONE)
-		return db_err(a->db, r);
-	return db_commit(&txn);
+		return audit_db_err(a->db, r);
+	return audit_db_commit(&txn);
 }

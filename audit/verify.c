@@ -46,7 +46,8 @@ static void describe(char *buf, size_t len, int64_t seq, int kind, int64_t run, 
 				 (long long)run);
 		break;
 	case REC_RUN_START:
-		snprintf(buf, len, "record %lld (start of run %lld)", (long long)seq, (long long)run);
+		snprintf(buf, len, "record %lld (start of run %lld)", (long long)seq,
+			 (long long)run);
 		break;
 	case REC_RUN_END:
 		snprintf(buf, len, "record %lld (end of run %lld)", (long long)seq, (long long)run);
@@ -63,11 +64,12 @@ static int encode_run_record(sqlite3 *db, msgpack_sbuffer *sb, struct jh_audit_v
 	_cleanup_(jh_audit_run_record_freep) struct jh_audit_run_record *rec = NULL;
 	int r;
 
-	r = store_load_run(db, run, &rec);
+	r = audit_store_load_run(db, run, &rec);
 	if (r == -ENOENT)
 		return fail(rep, seq, run, where, "the row of run %lld is missing", (long long)run);
 	if (r == -EBADMSG)
-		return fail(rep, seq, run, where, "the row of run %lld is malformed", (long long)run);
+		return fail(rep, seq, run, where, "the row of run %lld is malformed",
+			    (long long)run);
 	if (r < 0)
 		return r;
 	if (kind == REC_RUN_START) {
@@ -76,14 +78,14 @@ static int encode_run_record(sqlite3 *db, msgpack_sbuffer *sb, struct jh_audit_v
 				    "the run row puts its start at record %lld",
 				    (long long)rec->start_seq);
 		rep->runs++;
-		return enc_run_start(sb, seq, rec);
+		return audit_enc_run_start(sb, seq, rec);
 	}
 	if (rec->state == JH_AUDIT_RUN_OPEN)
 		return fail(rep, seq, run, where, "the run row says the run is still open");
 	if (rec->end_seq != seq)
 		return fail(rep, seq, run, where, "the run row puts its end at record %lld",
 			    (long long)rec->end_seq);
-	return enc_run_end(sb, seq, rec);
+	return audit_enc_run_end(sb, seq, rec);
 }
 
 static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report *rep)
@@ -95,11 +97,12 @@ static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report
 	int rc, r;
 
 	msgpack_sbuffer_init(&sb);
-	r = db_prepare(db,
-		       "SELECT c.seq, c.kind, c.run_id, c.hash, e.seq IS NOT NULL, e.run_id, e.idx,"
-		       " e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision, e.result, e.err,"
-		       " e.detail FROM chain c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq",
-		       &st);
+	r = audit_db_prepare(
+	    db,
+	    "SELECT c.seq, c.kind, c.run_id, c.hash, e.seq IS NOT NULL, e.run_id, e.idx,"
+	    " e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision, e.result, e.err,"
+	    " e.detail FROM chain c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq",
+	    &st);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -107,18 +110,20 @@ static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report
 		int kind = sqlite3_column_int(st, 1);
 		int64_t run = sqlite3_column_int64(st, 2);
 		bool has_event = sqlite3_column_int(st, 4);
-		const char *syscall = has_event ? db_text(st, 10, NULL) : NULL;
+		const char *syscall = has_event ? audit_db_text(st, 10, NULL) : NULL;
 		char where[128];
 
-		describe(where, sizeof(where), seq, kind, run, sqlite3_column_int64(st, 6), syscall);
+		describe(where, sizeof(where), seq, kind, run, sqlite3_column_int64(st, 6),
+			 syscall);
 		if (seq != expect) {
 			if (seq < expect)
 				return fail(rep, seq, run, where, "chain positions start at 1");
 			if (seq == expect + 1)
-				return fail(rep, seq, run, where, "record %lld before it is missing",
-					    (long long)expect);
-			return fail(rep, seq, run, where, "records %lld to %lld before it are missing",
-				    (long long)expect, (long long)seq - 1);
+				return fail(rep, seq, run, where,
+					    "record %lld before it is missing", (long long)expect);
+			return fail(rep, seq, run, where,
+				    "records %lld to %lld before it are missing", (long long)expect,
+				    (long long)seq - 1);
 		}
 		if (sqlite3_column_bytes(st, 3) != JH_AUDIT_HASH_LEN)
 			return fail(rep, seq, run, where, "its stored hash is malformed");
@@ -127,24 +132,24 @@ static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report
 		case REC_EVENT: {
 			if (!has_event)
 				return fail(rep, seq, run, where, "its event row is missing");
-			struct enc_event ev = {
-				.run_id = sqlite3_column_int64(st, 5),
-				.idx = sqlite3_column_int64(st, 6),
-				.mono_ns = (uint64_t)sqlite3_column_int64(st, 7),
-				.tid = sqlite3_column_int(st, 8),
-				.cls = db_text(st, 9, NULL),
-				.syscall = syscall,
-				.args = db_text(st, 11, NULL),
-				.decision = db_text(st, 12, NULL),
-				.result = sqlite3_column_int64(st, 13),
-				.err = sqlite3_column_int(st, 14),
-				.detail = db_text(st, 15, NULL),
+			struct audit_enc_event ev = {
+			    .run_id = sqlite3_column_int64(st, 5),
+			    .idx = sqlite3_column_int64(st, 6),
+			    .mono_ns = (uint64_t)sqlite3_column_int64(st, 7),
+			    .tid = sqlite3_column_int(st, 8),
+			    .cls = audit_db_text(st, 9, NULL),
+			    .syscall = syscall,
+			    .args = audit_db_text(st, 11, NULL),
+			    .decision = audit_db_text(st, 12, NULL),
+			    .result = sqlite3_column_int64(st, 13),
+			    .err = sqlite3_column_int(st, 14),
+			    .detail = audit_db_text(st, 15, NULL),
 			};
 			if (ev.run_id != run)
 				return fail(rep, seq, run, where,
 					    "the chain puts it in run %lld, its row in run %lld",
 					    (long long)run, (long long)ev.run_id);
-			r = enc_event(&sb, seq, &ev);
+			r = audit_enc_event(&sb, seq, &ev);
 			break;
 		}
 		case REC_RUN_START:
@@ -156,7 +161,7 @@ static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report
 		}
 		if (r < 0)
 			return r;
-		r = chain_hash(md, prev, sb.data, sb.size, hash);
+		r = audit_chain_hash(md, prev, sb.data, sb.size, hash);
 		if (r < 0)
 			return r;
 		if (memcmp(hash, sqlite3_column_blob(st, 3), JH_AUDIT_HASH_LEN) != 0)
@@ -167,7 +172,7 @@ static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report
 		expect++;
 	}
 	if (rc != SQLITE_DONE)
-		return db_err(db, rc);
+		return audit_db_err(db, rc);
 	rep->head.seq = expect - 1;
 	memcpy(rep->head.hash, prev, sizeof(prev));
 	return 0;
@@ -179,13 +184,14 @@ static int check_head(sqlite3 *db, struct jh_audit_verify_report *rep)
 	int64_t seq;
 	int r;
 
-	r = chain_read_head(db, &seq, hash);
+	r = audit_chain_read_head(db, &seq, hash);
 	if (r == -EBADMSG)
 		return fail(rep, 0, 0, "head", "the head row is malformed");
 	if (r < 0)
 		return r;
 	if (seq != rep->head.seq)
-		return fail(rep, seq, 0, "head", "the head names record %lld, the chain ends at record %lld",
+		return fail(rep, seq, 0, "head",
+			    "the head names record %lld, the chain ends at record %lld",
 			    (long long)seq, (long long)rep->head.seq);
 	if (memcmp(hash, rep->head.hash, sizeof(hash)) != 0)
 		return fail(rep, seq, 0, "head", "the head's hash differs from record %lld's",
@@ -200,10 +206,11 @@ static int check_rows(sqlite3 *db, struct jh_audit_verify_report *rep)
 	char where[64];
 	int rc, r;
 
-	r = db_prepare(db,
-		       "SELECT e.seq, e.run_id FROM events e LEFT JOIN chain c ON c.seq = e.seq"
-		       " WHERE c.seq IS NULL OR c.kind != 2 ORDER BY e.seq LIMIT 1",
-		       &ev);
+	r = audit_db_prepare(
+	    db,
+	    "SELECT e.seq, e.run_id FROM events e LEFT JOIN chain c ON c.seq = e.seq"
+	    " WHERE c.seq IS NULL OR c.kind != 2 ORDER BY e.seq LIMIT 1",
+	    &ev);
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(ev);
@@ -214,35 +221,36 @@ static int check_rows(sqlite3 *db, struct jh_audit_verify_report *rep)
 		return fail(rep, seq, run, where, "it is not in the chain");
 	}
 	if (rc != SQLITE_DONE)
-		return db_err(db, rc);
+		return audit_db_err(db, rc);
 
-	r = db_prepare(db,
-		       "SELECT r.id, r.state, r.start_seq, r.end_seq,"
-		       " NOT EXISTS (SELECT 1 FROM chain c WHERE c.seq = r.start_seq"
-		       "  AND c.kind = 1 AND c.run_id = r.id)"
-		       " FROM runs r WHERE"
-		       " NOT EXISTS (SELECT 1 FROM chain c WHERE c.seq = r.start_seq"
-		       "  AND c.kind = 1 AND c.run_id = r.id)"
-		       " OR (r.state != 'open' AND NOT EXISTS (SELECT 1 FROM chain c"
-		       "  WHERE c.seq = r.end_seq AND c.kind = 3 AND c.run_id = r.id))"
-		       " ORDER BY r.id LIMIT 1",
-		       &runs);
+	r = audit_db_prepare(db,
+			     "SELECT r.id, r.state, r.start_seq, r.end_seq,"
+			     " NOT EXISTS (SELECT 1 FROM chain c WHERE c.seq = r.start_seq"
+			     "  AND c.kind = 1 AND c.run_id = r.id)"
+			     " FROM runs r WHERE"
+			     " NOT EXISTS (SELECT 1 FROM chain c WHERE c.seq = r.start_seq"
+			     "  AND c.kind = 1 AND c.run_id = r.id)"
+			     " OR (r.state != 'open' AND NOT EXISTS (SELECT 1 FROM chain c"
+			     "  WHERE c.seq = r.end_seq AND c.kind = 3 AND c.run_id = r.id))"
+			     " ORDER BY r.id LIMIT 1",
+			     &runs);
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(runs);
 	if (rc == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(runs, 0);
-		const char *state = db_text(runs, 1, NULL);
+		const char *state = audit_db_text(runs, 1, NULL);
 		int64_t start = sqlite3_column_int64(runs, 2), end = sqlite3_column_int64(runs, 3);
 
 		snprintf(where, sizeof(where), "run %lld", (long long)id);
 		if (sqlite3_column_int(runs, 4))
-			return fail(rep, start, id, where, "its start record %lld is not in the chain",
-				    (long long)start);
-		return fail(rep, end, id, where, "it is marked %.16s but its end record %lld is not in the chain",
+			return fail(rep, start, id, where,
+				    "its start record %lld is not in the chain", (long long)start);
+		return fail(rep, end, id, where,
+			    "it is marked %.16s but its end record %lld is not in the chain",
 			    state ? state : "?", (long long)end);
 	}
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc);
+	return rc == SQLITE_DONE ? 0 : audit_db_err(db, rc);
 }
 
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -281,7 +289,7 @@ static int key_id(EVP_PKEY *k, uint8_t out[JH_AUDIT_HASH_LEN])
 
 	if (EVP_PKEY_get_raw_public_key(k, raw, &len) != 1)
 		return -EKEYREJECTED;
-	return sha256_bytes(raw, len, out);
+	return audit_sha256_bytes(raw, len, out);
 }
 
 static int check_checkpoints(sqlite3 *db, EVP_PKEY *pub, struct jh_audit_verify_report *rep)
@@ -297,11 +305,12 @@ static int check_checkpoints(sqlite3 *db, EVP_PKEY *pub, struct jh_audit_verify_
 		if (r < 0)
 			return r;
 	}
-	r = db_prepare(db, "SELECT id, seq, hash, wall_ns, key_id, signature FROM checkpoints ORDER BY id",
-		       &st);
+	r = audit_db_prepare(
+	    db, "SELECT id, seq, hash, wall_ns, key_id, signature FROM checkpoints ORDER BY id",
+	    &st);
 	if (r < 0)
 		return r;
-	r = db_prepare(db, "SELECT hash FROM chain WHERE seq = ?", &rec);
+	r = audit_db_prepare(db, "SELECT hash FROM chain WHERE seq = ?", &rec);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -320,14 +329,16 @@ static int check_checkpoints(sqlite3 *db, EVP_PKEY *pub, struct jh_audit_verify_
 		rc = sqlite3_step(rec);
 		if (rc == SQLITE_DONE)
 			return fail(rep, seq, 0, where,
-				    "it signs record %lld, which is not in the chain (the chain ends at record %lld)",
+				    "it signs record %lld, which is not in the chain (the chain "
+				    "ends at record %lld)",
 				    (long long)seq, (long long)rep->head.seq);
 		if (rc != SQLITE_ROW)
-			return db_err(db, rc);
+			return audit_db_err(db, rc);
 		if (sqlite3_column_bytes(rec, 0) != JH_AUDIT_HASH_LEN ||
 		    memcmp(sqlite3_column_blob(rec, 0), hash, JH_AUDIT_HASH_LEN) != 0)
 			return fail(rep, seq, 0, where,
-				    "record %lld no longer has the hash it signed: the chain was rewritten up to there",
+				    "record %lld no longer has the hash it signed: the chain was "
+				    "rewritten up to there",
 				    (long long)seq);
 		if (pub) {
 			_cleanup_(jh_evp_md_ctx_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -336,10 +347,12 @@ static int check_checkpoints(sqlite3 *db, EVP_PKEY *pub, struct jh_audit_verify_
 			if (memcmp(kid, pub_id, JH_AUDIT_HASH_LEN) != 0) {
 				jh_audit_hex(kid, JH_AUDIT_HASH_LEN, got);
 				jh_audit_hex(pub_id, JH_AUDIT_HASH_LEN, want);
-				return fail(rep, seq, 0, where, "it names key %.16s, not the given key %.16s",
-					    got, want);
+				return fail(rep, seq, 0, where,
+					    "it names key %.16s, not the given key %.16s", got,
+					    want);
 			}
-			r = enc_checkpoint_msg(&sb, seq, hash, sqlite3_column_int64(st, 3), kid);
+			r = audit_enc_checkpoint_msg(&sb, seq, hash, sqlite3_column_int64(st, 3),
+						     kid);
 			if (r < 0)
 				return r;
 			if (!md)
@@ -354,7 +367,7 @@ static int check_checkpoints(sqlite3 *db, EVP_PKEY *pub, struct jh_audit_verify_
 		rep->checkpoints++;
 	}
 	if (rc != SQLITE_DONE)
-		return db_err(db, rc);
+		return audit_db_err(db, rc);
 	if (pub && rep->checkpoints == 0)
 		return fail(rep, 0, 0, "checkpoints", "the store has none: nothing is signed");
 	return 0;
@@ -393,13 +406,13 @@ int jh_audit_verify(struct jh_audit *a, const char *pubkey_path,
 		if (r < 0)
 			return r;
 	}
-	r = db_begin_read(a->db, &txn);
+	r = audit_db_begin_read(a->db, &txn);
 	if (r < 0)
 		return r;
 	r = verify_in_snapshot(a->db, pub, report);
 	if (r < 0)
 		return r;
-	return db_commit(&txn);
+	return audit_db_commit(&txn);
 }
 
 int jh_audit_checkpoint(struct jh_audit *a, const char *key_path, struct jh_audit_checkpoint *ret,
@@ -437,9 +450,9 @@ int jh_audit_checkpoint(struct jh_audit *a, const char *key_path, struct jh_audi
 		return -ENODATA;
 	cp.seq = report->head.seq;
 	memcpy(cp.hash, report->head.hash, sizeof(cp.hash));
-	cp.wall_ns = now_ns(CLOCK_REALTIME);
+	cp.wall_ns = audit_now_ns(CLOCK_REALTIME);
 
-	r = enc_checkpoint_msg(&sb, cp.seq, cp.hash, cp.wall_ns, cp.key_id);
+	r = audit_enc_checkpoint_msg(&sb, cp.seq, cp.hash, cp.wall_ns, cp.key_id);
 	if (r < 0)
 		return r;
 	md = EVP_MD_CTX_new();
@@ -451,10 +464,10 @@ int jh_audit_checkpoint(struct jh_audit *a, const char *key_path, struct jh_audi
 		return -EIO;
 	}
 
-	r = db_prepare(a->db,
-		       "INSERT INTO checkpoints (seq, hash, wall_ns, key_id, signature)"
-		       " VALUES (?, ?, ?, ?, ?)",
-		       &st);
+	r = audit_db_prepare(a->db,
+			     "INSERT INTO checkpoints (seq, hash, wall_ns, key_id, signature)"
+			     " VALUES (?, ?, ?, ?, ?)",
+			     &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, cp.seq);
@@ -464,7 +477,7 @@ int jh_audit_checkpoint(struct jh_audit *a, const char *key_path, struct jh_audi
 	sqlite3_bind_blob(st, 5, sig, (int)sig_len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		return db_err(a->db, rc);
+		return audit_db_err(a->db, rc);
 	cp.id = sqlite3_last_insert_rowid(a->db);
 	*ret = cp;
 	return 0;

@@ -23,10 +23,10 @@
 
 #include "audit/audit-internal.h"
 
-#define QUEUE_MAX_EVENTS 16384u    /* per batch; two batches */
+#define QUEUE_MAX_EVENTS 16384u	  /* per batch; two batches */
 #define QUEUE_MAX_TEXT (8u << 20) /* bytes of strings per batch */
-#define STR_MAX 16384u            /* longer strings are cut, ending in "..." */
-#define BATCH_MIN 512u            /* the writer waits up to BATCH_DELAY_NS for this many */
+#define STR_MAX 16384u		  /* longer strings are cut, ending in "..." */
+#define BATCH_MIN 512u		  /* the writer waits up to BATCH_DELAY_NS for this many */
 #define BATCH_DELAY_NS 5000000
 #define WRITE_TRIES 3
 
@@ -195,7 +195,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, rc);
+	return rc == SQLITE_DONE ? 0 : audit_db_err(db, rc);
 }
 
 static int write_batch(struct jh_audit_run *r, const struct batch *b)
@@ -206,10 +206,10 @@ static int write_batch(struct jh_audit_run *r, const struct batch *b)
 	int64_t seq;
 	int rc, e;
 
-	e = db_begin_immediate(r->db, &txn);
+	e = audit_db_begin_immediate(r->db, &txn);
 	if (e < 0)
 		return e;
-	e = chain_read_head(r->db, &seq, prev);
+	e = audit_chain_read_head(r->db, &seq, prev);
 	if (e < 0)
 		return e;
 
@@ -217,33 +217,38 @@ static int write_batch(struct jh_audit_run *r, const struct batch *b)
 	sqlite3_bind_int64(r->get_state, 1, r->id);
 	rc = sqlite3_step(r->get_state);
 	state = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(r->get_state, 0) : NULL;
-	e = state && strcmp(state, "open") == 0 ? 0 : rc == SQLITE_ROW || rc == SQLITE_DONE ? -ESTALE : db_err(r->db, rc);
+	if (state && strcmp(state, "open") == 0)
+		e = 0;
+	else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		e = -ESTALE; /* ended by someone else, who thought us dead */
+	else
+		e = audit_db_err(r->db, rc);
 	sqlite3_reset(r->get_state);
 	if (e < 0)
-		return e; /* ended by someone else, who thought us dead */
+		return e;
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct qev *q = &b->ev[i];
-		struct enc_event ev = {
-			.run_id = r->id,
-			.idx = r->next_idx + (int64_t)i,
-			.mono_ns = q->mono_ns,
-			.tid = q->tid,
-			.cls = qstr(b, q->str[S_CLS]),
-			.syscall = qstr(b, q->str[S_SYSCALL]),
-			.args = qstr(b, q->str[S_ARGS]),
-			.decision = jh_decision_name(q->decision),
-			.detail = qstr(b, q->str[S_DETAIL]),
-			.result = q->result,
-			.err = q->err,
+		struct audit_enc_event ev = {
+		    .run_id = r->id,
+		    .idx = r->next_idx + (int64_t)i,
+		    .mono_ns = q->mono_ns,
+		    .tid = q->tid,
+		    .cls = qstr(b, q->str[S_CLS]),
+		    .syscall = qstr(b, q->str[S_SYSCALL]),
+		    .args = qstr(b, q->str[S_ARGS]),
+		    .decision = jh_decision_name(q->decision),
+		    .detail = qstr(b, q->str[S_DETAIL]),
+		    .result = q->result,
+		    .err = q->err,
 		};
 		sqlite3_stmt *st = r->ins_event;
 
 		seq++;
-		e = enc_event(&r->sb, seq, &ev);
+		e = audit_enc_event(&r->sb, seq, &ev);
 		if (e < 0)
 			return e;
-		e = chain_hash(r->md, prev, r->sb.data, r->sb.size, hash);
+		e = audit_chain_hash(r->md, prev, r->sb.data, r->sb.size, hash);
 		if (e < 0)
 			return e;
 		sqlite3_bind_int64(st, 1, seq);
@@ -251,13 +256,13 @@ static int write_batch(struct jh_audit_run *r, const struct batch *b)
 		sqlite3_bind_int64(st, 3, ev.idx);
 		sqlite3_bind_int64(st, 4, (int64_t)ev.mono_ns);
 		sqlite3_bind_int(st, 5, ev.tid);
-		db_bind_text(st, 6, ev.cls);
-		db_bind_text(st, 7, ev.syscall);
-		db_bind_text(st, 8, ev.args);
-		db_bind_text(st, 9, ev.decision);
+		audit_db_bind_text(st, 6, ev.cls);
+		audit_db_bind_text(st, 7, ev.syscall);
+		audit_db_bind_text(st, 8, ev.args);
+		audit_db_bind_text(st, 9, ev.decision);
 		sqlite3_bind_int64(st, 10, ev.result);
 		sqlite3_bind_int(st, 11, ev.err);
-		db_bind_text(st, 12, ev.detail);
+		audit_db_bind_text(st, 12, ev.detail);
 		e = step_done(r->db, st);
 		if (e < 0)
 			return e;
@@ -271,10 +276,10 @@ static int write_batch(struct jh_audit_run *r, const struct batch *b)
 			return e;
 		memcpy(prev, hash, sizeof(prev));
 	}
-	e = chain_write_head(r->db, seq, prev);
+	e = audit_chain_write_head(r->db, seq, prev);
 	if (e < 0)
 		return e;
-	e = db_commit(&txn);
+	e = audit_db_commit(&txn);
 	if (e < 0)
 		return e;
 	r->next_idx += (int64_t)b->n;
@@ -390,45 +395,47 @@ static int write_run_start(struct jh_audit_run *r, const struct jh_audit_run_inf
 		jh_audit_sha256_hex(info->prompt, strlen(info->prompt), prompt_sha);
 	if (info->policy_text)
 		jh_audit_sha256_hex(info->policy_text, strlen(info->policy_text), policy_sha);
-	have_w = writer_id_self(&w) == 0; /* without it the run is never marked stale */
-	wall = info->start_wall_ns ? info->start_wall_ns : now_ns(CLOCK_REALTIME);
-	r->start_mono_ns = info->start_mono_ns ? info->start_mono_ns : now_ns(CLOCK_MONOTONIC);
+	have_w = audit_writer_id_self(&w) == 0; /* without it the run is never marked stale */
+	wall = info->start_wall_ns ? info->start_wall_ns : audit_now_ns(CLOCK_REALTIME);
+	r->start_mono_ns =
+	    info->start_mono_ns ? info->start_mono_ns : audit_now_ns(CLOCK_MONOTONIC);
 
-	e = db_prepare(r->db,
-		       "INSERT INTO runs (state, start_seq, actor, user, host, uid, argv, exe_path,"
-		       " exe_sha256, cwd, env_sha256, prompt_record, prompt, prompt_sha256, policy,"
-		       " policy_sha256, platform, layers, workspace, start_wall_ns, start_mono_ns,"
-		       " writer_boot, writer_pidns, writer_pid, writer_start)"
-		       " VALUES ('open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-		       " ?, ?, ?, ?)",
-		       &st);
+	e = audit_db_prepare(
+	    r->db,
+	    "INSERT INTO runs (state, start_seq, actor, user, host, uid, argv, exe_path,"
+	    " exe_sha256, cwd, env_sha256, prompt_record, prompt, prompt_sha256, policy,"
+	    " policy_sha256, platform, layers, workspace, start_wall_ns, start_mono_ns,"
+	    " writer_boot, writer_pidns, writer_pid, writer_start)"
+	    " VALUES ('open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?)",
+	    &st);
 	if (e < 0)
 		return e;
-	e = db_begin_immediate(r->db, &txn);
+	e = audit_db_begin_immediate(r->db, &txn);
 	if (e < 0)
 		return e;
-	e = chain_read_head(r->db, &seq, prev);
+	e = audit_chain_read_head(r->db, &seq, prev);
 	if (e < 0)
 		return e;
 	seq++;
 	sqlite3_bind_int64(st, 1, seq);
-	db_bind_text(st, 2, info->actor);
-	db_bind_text(st, 3, info->user);
-	db_bind_text(st, 4, info->host);
+	audit_db_bind_text(st, 2, info->actor);
+	audit_db_bind_text(st, 3, info->user);
+	audit_db_bind_text(st, 4, info->host);
 	sqlite3_bind_int64(st, 5, info->uid);
 	sqlite3_bind_blob(st, 6, argv, (int)argv_len, SQLITE_STATIC);
-	db_bind_text(st, 7, info->exe_path);
-	db_bind_text(st, 8, info->exe_sha256_hex);
-	db_bind_text(st, 9, info->cwd);
-	db_bind_text(st, 10, info->env_digest_hex);
+	audit_db_bind_text(st, 7, info->exe_path);
+	audit_db_bind_text(st, 8, info->exe_sha256_hex);
+	audit_db_bind_text(st, 9, info->cwd);
+	audit_db_bind_text(st, 10, info->env_digest_hex);
 	sqlite3_bind_text(st, 11, jh_audit_prompt_record_name(pr), -1, SQLITE_STATIC);
-	db_bind_text(st, 12, pr == JH_AUDIT_PROMPT_FULL ? info->prompt : NULL);
-	db_bind_text(st, 13, pr != JH_AUDIT_PROMPT_NONE ? prompt_sha : NULL);
-	db_bind_text(st, 14, info->policy_text);
-	db_bind_text(st, 15, info->policy_text ? policy_sha : NULL);
-	db_bind_text(st, 16, info->platform);
-	db_bind_text(st, 17, info->layers);
-	db_bind_text(st, 18, info->workspace);
+	audit_db_bind_text(st, 12, pr == JH_AUDIT_PROMPT_FULL ? info->prompt : NULL);
+	audit_db_bind_text(st, 13, pr != JH_AUDIT_PROMPT_NONE ? prompt_sha : NULL);
+	audit_db_bind_text(st, 14, info->policy_text);
+	audit_db_bind_text(st, 15, info->policy_text ? policy_sha : NULL);
+	audit_db_bind_text(st, 16, info->platform);
+	audit_db_bind_text(st, 17, info->layers);
+	audit_db_bind_text(st, 18, info->workspace);
 	sqlite3_bind_int64(st, 19, wall);
 	sqlite3_bind_int64(st, 20, r->start_mono_ns);
 	if (have_w) {
@@ -439,12 +446,12 @@ static int write_run_start(struct jh_audit_run *r, const struct jh_audit_run_inf
 	}
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		return db_err(r->db, rc);
+		return audit_db_err(r->db, rc);
 	r->id = sqlite3_last_insert_rowid(r->db);
-	e = store_chain_run_record(r->db, r->md, r->id, REC_RUN_START, seq, prev);
+	e = audit_store_chain_run_record(r->db, r->md, r->id, REC_RUN_START, seq, prev);
 	if (e < 0)
 		return e;
-	return db_commit(&txn);
+	return audit_db_commit(&txn);
 }
 
 int jh_audit_run_begin(struct jh_audit *a, const struct jh_audit_run_info *info,
@@ -474,20 +481,22 @@ int jh_audit_run_begin(struct jh_audit *a, const struct jh_audit_run_info *info,
 	r->md = EVP_MD_CTX_new();
 	if (!r->md)
 		return -ENOMEM;
-	e = db_open_conn(a->path, false, &r->db);
+	e = audit_db_open_conn(a->path, false, &r->db);
 	if (e < 0)
 		return e;
-	e = db_prepare(r->db,
-		       "INSERT INTO events (seq, run_id, idx, mono_ns, tid, cls, syscall, args,"
-		       " decision, result, err, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       &r->ins_event);
+	e = audit_db_prepare(
+	    r->db,
+	    "INSERT INTO events (seq, run_id, idx, mono_ns, tid, cls, syscall, args,"
+	    " decision, result, err, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    &r->ins_event);
 	if (e < 0)
 		return e;
-	e = db_prepare(r->db, "INSERT INTO chain (seq, kind, run_id, hash) VALUES (?, ?, ?, ?)",
-		       &r->ins_chain);
+	e = audit_db_prepare(r->db,
+			     "INSERT INTO chain (seq, kind, run_id, hash) VALUES (?, ?, ?, ?)",
+			     &r->ins_chain);
 	if (e < 0)
 		return e;
-	e = db_prepare(r->db, "SELECT state FROM runs WHERE id = ?", &r->get_state);
+	e = audit_db_prepare(r->db, "SELECT state FROM runs WHERE id = ?", &r->get_state);
 	if (e < 0)
 		return e;
 	e = write_run_start(r, info);
@@ -526,17 +535,18 @@ int jh_audit_run_end(struct jh_audit_run *run, const struct jh_audit_run_end *en
 	if (end)
 		e = *end;
 	if (!e.end_wall_ns)
-		e.end_wall_ns = now_ns(CLOCK_REALTIME);
+		e.end_wall_ns = audit_now_ns(CLOCK_REALTIME);
 	if (!e.duration_ns)
-		e.duration_ns = now_ns(CLOCK_MONOTONIC) - r->start_mono_ns;
+		e.duration_ns = audit_now_ns(CLOCK_MONOTONIC) - r->start_mono_ns;
 
 	/* FULL: this commit syncs the WAL, and with it all the run's batches. */
-	res = db_exec(r->db, "PRAGMA synchronous=FULL");
+	res = audit_db_exec(r->db, "PRAGMA synchronous=FULL");
 	if (res >= 0)
-		res = db_begin_immediate(r->db, &txn);
+		res = audit_db_begin_immediate(r->db, &txn);
 	if (res >= 0)
-		res = store_append_run_end(r->db, r->md, r->id, JH_AUDIT_RUN_COMPLETE, &e, r->lost);
+		res = audit_store_append_run_end(r->db, r->md, r->id, JH_AUDIT_RUN_COMPLETE, &e,
+						 r->lost);
 	if (res >= 0)
-		res = db_commit(&txn);
+		res = audit_db_commit(&txn);
 	return r->err < 0 ? r->err : res;
 }

@@ -24,46 +24,46 @@
 enum { EXIT_OK = 0, EXIT_BROKEN = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-	"Usage: jhansi-audit [--db PATH] COMMAND [OPTIONS]\n"
-	"\n"
-	"Reads, verifies, exports and signs the jhansi audit store: a hash chain of\n"
-	"runs (who ran what, when, with which prompt, under which policy, how it\n"
-	"ended) and of every syscall the sentry mediated.\n"
-	"\n"
-	"Commands:\n"
-	"  runs [--since TIME] [--limit N]\n"
-	"        one line a run, oldest first: id, start (UTC), actor, workspace,\n"
-	"        how it ended, command; --limit shows the newest N\n"
-	"  show RUN [--class CLASS[,CLASS...]] [--decision DECISION[,...]] [--policy]\n"
-	"        the run record and its events; --policy adds the policy text.\n"
-	"        Decisions: passed, allowed, emulated, denied, killed\n"
-	"  verify [--pubkey PUB.pem]\n"
-	"        recompute the chain from the stored records; with a key, also check\n"
-	"        every signed checkpoint against it (a store without one fails)\n"
-	"  export [--format jsonl] [--since TIME]\n"
-	"        runs, each followed by its events, as JSON lines (for a SIEM)\n"
-	"  head\n"
-	"        the newest record of the chain: its position and hash\n"
-	"  checkpoint --key KEY.pem\n"
-	"        verify the chain, then sign its head with an Ed25519 private key\n"
-	"\n"
-	"Options:\n"
-	"  --db PATH     the store; default $JHANSI_STATE_DIR/audit.db, else\n"
-	"                $XDG_DATA_HOME/jhansi/audit.db, else /var/lib/jhansi/audit.db\n"
-	"                for root, else ~/.local/share/jhansi/audit.db\n"
-	"  -h, --help    show this text\n"
-	"  --version     show the version\n"
-	"\n"
-	"TIME: seconds since the epoch (1700000000 or @1700000000), a UTC date or time\n"
-	"(2026-11-26, 2026-11-26T11:20, 2026-11-26T11:20:05Z), or an age (-90s, -30m,\n"
-	"-2h, -7d).\n"
-	"\n"
-	"Keys: openssl genpkey -algorithm ed25519 -out key.pem\n"
-	"      openssl pkey -in key.pem -pubout -out pub.pem\n"
-	"\n"
-	"Exit status: 0 success (for verify: the chain is intact); 1 the chain is\n"
-	"broken (verify, checkpoint); 2 a usage error, or the store or a key could\n"
-	"not be read.\n";
+    "Usage: jhansi-audit [--db PATH] COMMAND [OPTIONS]\n"
+    "\n"
+    "Reads, verifies, exports and signs the jhansi audit store: a hash chain of\n"
+    "runs (who ran what, when, with which prompt, under which policy, how it\n"
+    "ended) and of every syscall the sentry mediated.\n"
+    "\n"
+    "Commands:\n"
+    "  runs [--since TIME] [--limit N]\n"
+    "        one line a run, oldest first: id, start (UTC), actor, workspace,\n"
+    "        how it ended, command; --limit shows the newest N\n"
+    "  show RUN [--class CLASS[,CLASS...]] [--decision DECISION[,...]] [--policy]\n"
+    "        the run record and its events; --policy adds the policy text.\n"
+    "        Decisions: passed, allowed, emulated, denied, killed\n"
+    "  verify [--pubkey PUB.pem]\n"
+    "        recompute the chain from the stored records; with a key, also check\n"
+    "        every signed checkpoint against it (a store without one fails)\n"
+    "  export [--format jsonl] [--since TIME]\n"
+    "        runs, each followed by its events, as JSON lines (for a SIEM)\n"
+    "  head\n"
+    "        the newest record of the chain: its position and hash\n"
+    "  checkpoint --key KEY.pem\n"
+    "        verify the chain, then sign its head with an Ed25519 private key\n"
+    "\n"
+    "Options:\n"
+    "  --db PATH     the store; default $JHANSI_STATE_DIR/audit.db, else\n"
+    "                $XDG_DATA_HOME/jhansi/audit.db, else /var/lib/jhansi/audit.db\n"
+    "                for root, else ~/.local/share/jhansi/audit.db\n"
+    "  -h, --help    show this text\n"
+    "  --version     show the version\n"
+    "\n"
+    "TIME: seconds since the epoch (1700000000 or @1700000000), a UTC date or time\n"
+    "(2026-11-26, 2026-11-26T11:20, 2026-11-26T11:20:05Z), or an age (-90s, -30m,\n"
+    "-2h, -7d).\n"
+    "\n"
+    "Keys: openssl genpkey -algorithm ed25519 -out key.pem\n"
+    "      openssl pkey -in key.pem -pubout -out pub.pem\n"
+    "\n"
+    "Exit status: 0 success (for verify: the chain is intact); 1 the chain is\n"
+    "broken (verify, checkpoint); 2 a usage error, or the store or a key could\n"
+    "not be read.\n";
 
 JH_PRINTF(1, 2)
 static int usage_error(const char *fmt, ...)
@@ -292,8 +292,8 @@ static void print_run(const struct jh_audit_run_record *r, bool policy_text)
 			printf("timed out");
 		else if (r->term_signal)
 			printf("killed by %s", jh_abi_signal_name(r->term_signal)
-						       ? jh_abi_signal_name(r->term_signal)
-						       : "a signal");
+						   ? jh_abi_signal_name(r->term_signal)
+						   : "a signal");
 		else
 			printf("status %d", r->exit_status);
 		if (r->reason) {
@@ -405,11 +405,20 @@ static int parse_time(const char *s, int64_t *ret_ns)
 		if (!num || n < 2)
 			return -EINVAL;
 		switch (num[n - 1]) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		default: return -EINVAL;
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		default:
+			return -EINVAL;
 		}
 		num[n - 1] = '\0';
 		if (parse_int(num, 0, &v) < 0)
@@ -452,18 +461,21 @@ static int store_error(const char *path, int r)
 {
 	switch (r) {
 	case -ENOENT:
-		jh_error("no audit store at '%s' (jhansi-exec makes it on its first run; --db selects another)",
+		jh_error("no audit store at '%s' (jhansi-exec makes it on its first run; --db "
+			 "selects another)",
 			 path);
 		break;
 	case -EBADMSG:
 		jh_error("'%s' is not a jhansi audit store, or it is corrupt", path);
 		break;
 	case -EPROTONOSUPPORT:
-		jh_error("audit store '%s' has a newer schema than this jhansi-audit knows (version %d)",
-			 path, JH_AUDIT_SCHEMA_VERSION);
+		jh_error(
+		    "audit store '%s' has a newer schema than this jhansi-audit knows (version %d)",
+		    path, JH_AUDIT_SCHEMA_VERSION);
 		break;
 	case -EPROTO:
-		jh_error("audit store '%s' has an older schema; it is migrated by the next read-write open "
+		jh_error("audit store '%s' has an older schema; it is migrated by the next "
+			 "read-write open "
 			 "(a jhansi-exec run, or jhansi-audit checkpoint)",
 			 path);
 		break;
@@ -488,7 +500,8 @@ static int open_store(const char *db, bool readonly, struct jh_audit **ret, char
 	else if (jh_audit_default_path(false, path) < 0)
 		*path = NULL;
 	if (!*path) {
-		jh_error("cannot find the audit store: no state directory (set JHANSI_STATE_DIR or use --db)");
+		jh_error("cannot find the audit store: no state directory (set JHANSI_STATE_DIR or "
+			 "use --db)");
 		return EXIT_USAGE;
 	}
 	r = jh_audit_open(*path, readonly ? JH_AUDIT_OPEN_READONLY : 0, ret);
@@ -504,8 +517,17 @@ static void broken(const char *what, const struct jh_audit_verify_report *rep)
 
 /* ---- commands ---- */
 
-enum { OPT_DB = 0x100, OPT_LIMIT, OPT_SINCE, OPT_CLASS, OPT_DECISION, OPT_POLICY, OPT_PUBKEY,
-       OPT_FORMAT, OPT_KEY };
+enum {
+	OPT_DB = 0x100,
+	OPT_LIMIT,
+	OPT_SINCE,
+	OPT_CLASS,
+	OPT_DECISION,
+	OPT_POLICY,
+	OPT_PUBKEY,
+	OPT_FORMAT,
+	OPT_KEY
+};
 
 struct cmd_opts {
 	const char *db;
@@ -521,8 +543,8 @@ static int cmd_runs(struct jh_audit *a, const char *path, struct cmd_opts *o)
 {
 	int r;
 
-	printf("%-6s %-19s %-12s %-12s %-13s %s\n", "ID", "START (UTC)", "ACTOR", "WORKSPACE", "EXIT",
-	       "COMMAND");
+	printf("%-6s %-19s %-12s %-12s %-13s %s\n", "ID", "START (UTC)", "ACTOR", "WORKSPACE",
+	       "EXIT", "COMMAND");
 	r = jh_audit_foreach_run(a, o->since_ns, o->limit, print_run_line, NULL);
 	if (r < 0)
 		return store_error(path, r);
@@ -551,9 +573,9 @@ static int cmd_show(struct jh_audit *a, const char *path, struct cmd_opts *o)
 			for (int i = 0; i < JH_DECISION_COUNT; i++)
 				known |= strcmp(*d, jh_decision_name(i)) == 0;
 			if (!known)
-				return usage_error(
-					"unknown decision '%s' (passed, allowed, emulated, denied, killed)",
-					*d);
+				return usage_error("unknown decision '%s' (passed, allowed, "
+						   "emulated, denied, killed)",
+						   *d);
 		}
 		filter.decisions = (const char *const *)decisions;
 	}
@@ -603,7 +625,8 @@ static int cmd_verify(struct jh_audit *a, const char *path, struct cmd_opts *o)
 		printf("ok: %" PRIu64 " checkpoint%s signed by the given key\n", rep.checkpoints,
 		       rep.checkpoints == 1 ? "" : "s");
 	else if (rep.checkpoints)
-		printf("note: %" PRIu64 " checkpoint%s match the chain; signatures not checked (no --pubkey)\n",
+		printf("note: %" PRIu64
+		       " checkpoint%s match the chain; signatures not checked (no --pubkey)\n",
 		       rep.checkpoints, rep.checkpoints == 1 ? "" : "s");
 	return EXIT_OK;
 }
@@ -613,7 +636,8 @@ static int cmd_export(struct jh_audit *a, const char *path, struct cmd_opts *o)
 	int r;
 
 	if (o->format && strcmp(o->format, "jsonl") != 0)
-		return usage_error("unknown export format '%s' (jsonl is the one there is)", o->format);
+		return usage_error("unknown export format '%s' (jsonl is the one there is)",
+				   o->format);
 	r = jh_audit_export_jsonl(a, o->since_ns, stdout);
 	if (r == -EIO) {
 		jh_error("cannot write the export: %s", strerror(EIO));
@@ -673,8 +697,8 @@ static int cmd_checkpoint(struct jh_audit *a, const char *path, struct cmd_opts 
 	}
 	jh_audit_hex(cp.hash, sizeof(cp.hash), hex);
 	jh_audit_hex(cp.key_id, sizeof(cp.key_id), kid);
-	printf("checkpoint %" PRId64 ": record %" PRId64 " %s, signed by key %.16s\n", cp.id, cp.seq,
-	       hex, kid);
+	printf("checkpoint %" PRId64 ": record %" PRId64 " %s, signed by key %.16s\n", cp.id,
+	       cp.seq, hex, kid);
 	return EXIT_OK;
 }
 
@@ -685,27 +709,27 @@ static const struct command {
 	bool positional;
 	const char *opts; /* names of the options it takes, space-separated */
 } commands[] = {
-	{"runs", cmd_runs, true, false, " since limit "},
-	{"show", cmd_show, true, true, " class decision policy "},
-	{"verify", cmd_verify, true, false, " pubkey "},
-	{"export", cmd_export, true, false, " format since "},
-	{"head", cmd_head, true, false, " "},
-	{"checkpoint", cmd_checkpoint, false, false, " key "},
+    {"runs", cmd_runs, true, false, " since limit "},
+    {"show", cmd_show, true, true, " class decision policy "},
+    {"verify", cmd_verify, true, false, " pubkey "},
+    {"export", cmd_export, true, false, " format since "},
+    {"head", cmd_head, true, false, " "},
+    {"checkpoint", cmd_checkpoint, false, false, " key "},
 };
 
 static const struct option long_opts[] = {
-	{"db", required_argument, NULL, OPT_DB},
-	{"limit", required_argument, NULL, OPT_LIMIT},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"class", required_argument, NULL, OPT_CLASS},
-	{"decision", required_argument, NULL, OPT_DECISION},
-	{"policy", no_argument, NULL, OPT_POLICY},
-	{"pubkey", required_argument, NULL, OPT_PUBKEY},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{},
+    {"db", required_argument, NULL, OPT_DB},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"decision", required_argument, NULL, OPT_DECISION},
+    {"policy", no_argument, NULL, OPT_POLICY},
+    {"pubkey", required_argument, NULL, OPT_PUBKEY},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {},
 };
 
 static bool takes(const struct command *c, const char *opt)
@@ -773,21 +797,37 @@ int main(int argc, char **argv)
 		if (c != OPT_DB && c != 'V' && !takes(cmd, name))
 			return usage_error("%s does not take --%s", cmd->name, name);
 		switch (c) {
-		case OPT_DB: o.db = optarg; break;
+		case OPT_DB:
+			o.db = optarg;
+			break;
 		case OPT_LIMIT:
 			if (parse_int(optarg, 1, &o.limit) < 0)
-				return usage_error("--limit takes a positive number, not '%s'", optarg);
+				return usage_error("--limit takes a positive number, not '%s'",
+						   optarg);
 			break;
 		case OPT_SINCE:
 			if (parse_time(optarg, &o.since_ns) < 0)
-				return usage_error("cannot read '%s' as a time (see TIME in --help)", optarg);
+				return usage_error(
+				    "cannot read '%s' as a time (see TIME in --help)", optarg);
 			break;
-		case OPT_CLASS: o.classes = optarg; break;
-		case OPT_DECISION: o.decisions = optarg; break;
-		case OPT_POLICY: o.policy = true; break;
-		case OPT_PUBKEY: o.pubkey = optarg; break;
-		case OPT_FORMAT: o.format = optarg; break;
-		case OPT_KEY: o.key = optarg; break;
+		case OPT_CLASS:
+			o.classes = optarg;
+			break;
+		case OPT_DECISION:
+			o.decisions = optarg;
+			break;
+		case OPT_POLICY:
+			o.policy = true;
+			break;
+		case OPT_PUBKEY:
+			o.pubkey = optarg;
+			break;
+		case OPT_FORMAT:
+			o.format = optarg;
+			break;
+		case OPT_KEY:
+			o.key = optarg;
+			break;
 		case 'V':
 			printf("jhansi-audit %s\n", JH_VERSION);
 			return EXIT_OK;

@@ -64,21 +64,21 @@ int64_t th_record_run(struct jh_audit *a, const char *actor, const char *prompt,
 {
 	const char *argv[] = {"python3", "agent script.py", "--flag", NULL};
 	struct jh_audit_run_info info = {
-		.actor = actor,
-		.user = "tester",
-		.host = "testhost",
-		.uid = 1000,
-		.argv = argv,
-		.exe_path = "/usr/bin/python3",
-		.exe_sha256_hex = "ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01",
-		.cwd = "/work/ws",
-		.env_digest_hex = "cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02",
-		.prompt = prompt,
-		.prompt_record = JH_AUDIT_PROMPT_FULL,
-		.policy_text = "version 1\nnetwork none\n",
-		.platform = "unotify",
-		.layers = "seccomp,landlock",
-		.workspace = "default",
+	    .actor = actor,
+	    .user = "tester",
+	    .host = "testhost",
+	    .uid = 1000,
+	    .argv = argv,
+	    .exe_path = "/usr/bin/python3",
+	    .exe_sha256_hex = "ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01ab01",
+	    .cwd = "/work/ws",
+	    .env_digest_hex = "cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02cd02",
+	    .prompt = prompt,
+	    .prompt_record = JH_AUDIT_PROMPT_FULL,
+	    .policy_text = "version 1\nnetwork none\n",
+	    .platform = "unotify",
+	    .layers = "seccomp,landlock",
+	    .workspace = "default",
 	};
 	struct jh_audit_run *run = NULL;
 	struct jh_sink sink;
@@ -93,23 +93,36 @@ int64_t th_record_run(struct jh_audit *a, const char *actor, const char *prompt,
 		struct jh_event ev = {.mono_ns = (uint64_t)i * 1000 + 1, .tid = 4242};
 		switch (i % 3) {
 		case 0:
-			ev = (struct jh_event){.mono_ns = ev.mono_ns, .tid = ev.tid, .cls = "file",
+			ev = (struct jh_event){.mono_ns = ev.mono_ns,
+					       .tid = ev.tid,
+					       .cls = "file",
 					       .syscall = "openat",
-					       .args = "AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC",
-					       .decision = JH_DECISION_ALLOWED, .result = 3};
+					       .args =
+						   "AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC",
+					       .decision = JH_DECISION_ALLOWED,
+					       .result = 3};
 			break;
 		case 1:
-			ev = (struct jh_event){.mono_ns = ev.mono_ns, .tid = ev.tid, .cls = "net",
+			ev = (struct jh_event){.mono_ns = ev.mono_ns,
+					       .tid = ev.tid,
+					       .cls = "net",
 					       .syscall = "connect",
-					       .args = "3, {sa_family=AF_INET, sin_port=htons(80), "
-						       "sin_addr=inet_addr(\"169.254.169.254\")}, 16",
-					       .decision = JH_DECISION_DENIED, .result = -1,
-					       .err = 13, .detail = "metadata endpoint"};
+					       .args =
+						   "3, {sa_family=AF_INET, sin_port=htons(80), "
+						   "sin_addr=inet_addr(\"169.254.169.254\")}, 16",
+					       .decision = JH_DECISION_DENIED,
+					       .result = -1,
+					       .err = 13,
+					       .detail = "metadata endpoint"};
 			break;
 		default:
-			ev = (struct jh_event){.mono_ns = ev.mono_ns, .tid = ev.tid, .cls = "ident",
-					       .syscall = "uname", .args = "0x7ffd0000",
-					       .decision = JH_DECISION_EMULATED, .result = 0};
+			ev = (struct jh_event){.mono_ns = ev.mono_ns,
+					       .tid = ev.tid,
+					       .cls = "ident",
+					       .syscall = "uname",
+					       .args = "0x7ffd0000",
+					       .decision = JH_DECISION_EMULATED,
+					       .result = 0};
 		}
 		jh_sink_emit(&sink, &ev);
 	}
@@ -138,7 +151,8 @@ int64_t th_sql_int(const char *db, const char *sql)
 	int64_t v = -1;
 
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(h);

@@ -34,16 +34,17 @@ static void *emit_thread(void *arg)
 	for (int i = 0; i < e->count; i++) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		snprintf(args, sizeof(args), "writer %d thread %d event %d", e->writer, e->thread, i);
+		snprintf(args, sizeof(args), "writer %d thread %d event %d", e->writer, e->thread,
+			 i);
 		struct jh_event ev = {
-			.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
-			.tid = 1000 * e->writer + e->thread,
-			.cls = i % 2 ? "file" : "net",
-			.syscall = i % 2 ? "openat" : "connect",
-			.args = args,
-			.decision = i % 5 ? JH_DECISION_ALLOWED : JH_DECISION_DENIED,
-			.result = i % 5 ? 3 : -1,
-			.err = i % 5 ? 0 : EPERM,
+		    .mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+		    .tid = 1000 * e->writer + e->thread,
+		    .cls = i % 2 ? "file" : "net",
+		    .syscall = i % 2 ? "openat" : "connect",
+		    .args = args,
+		    .decision = i % 5 ? JH_DECISION_ALLOWED : JH_DECISION_DENIED,
+		    .result = i % 5 ? 3 : -1,
+		    .err = i % 5 ? 0 : EPERM,
 		};
 		jh_sink_emit(&e->sink, &ev);
 		if (e->pause_every && i % e->pause_every == 0)
@@ -79,7 +80,7 @@ static int writer_child(int w, int start_fd)
 	pthread_barrier_wait(all_begun); /* so that all the runs are open at once */
 	for (int t = 0; t < THREADS; t++) {
 		em[t] = (struct emitter){
-			.writer = w, .thread = t, .count = EVENTS_PER_THREAD, .pause_every = 10};
+		    .writer = w, .thread = t, .count = EVENTS_PER_THREAD, .pause_every = 10};
 		jh_audit_run_sink(run, &em[t].sink);
 		pthread_create(&th[t], NULL, emit_thread, &em[t]);
 	}
@@ -121,8 +122,8 @@ Test(audit, eight_concurrent_writers_lose_nothing_and_keep_one_chain, .init = th
 
 	pthread_barrierattr_t ba;
 
-	all_begun = mmap(NULL, sizeof(*all_begun), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			 -1, 0);
+	all_begun = mmap(NULL, sizeof(*all_begun), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	cr_assert_neq(all_begun, MAP_FAILED);
 	pthread_barrierattr_init(&ba);
 	pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
@@ -153,7 +154,7 @@ Test(audit, eight_concurrent_writers_lose_nothing_and_keep_one_chain, .init = th
 	 * and their events interleave in the chain. */
 	cr_assert_eq(th_sql_int(th_db, "SELECT max(start_seq) < min(end_seq) FROM runs"), 1);
 	int64_t switches = th_sql_int(th_db, "SELECT count(*) FROM chain a JOIN chain b"
-					       " ON b.seq = a.seq + 1 WHERE a.run_id != b.run_id");
+					     " ON b.seq = a.seq + 1 WHERE a.run_id != b.run_id");
 	cr_assert_geq(switches, 2 * (WRITERS - 1), "%lld switches", (long long)switches);
 
 	cr_assert_eq(jh_audit_open(th_db, JH_AUDIT_OPEN_READONLY, &a), 0);
@@ -194,8 +195,12 @@ static void endless_writer(void)
 		_exit(12);
 	jh_audit_run_sink(run, &sink);
 	for (uint64_t i = 0;; i++) {
-		struct jh_event ev = {.mono_ns = i, .tid = 1, .cls = "file", .syscall = "stat",
-				      .args = "\"/tmp\"", .decision = JH_DECISION_ALLOWED};
+		struct jh_event ev = {.mono_ns = i,
+				      .tid = 1,
+				      .cls = "file",
+				      .syscall = "stat",
+				      .args = "\"/tmp\"",
+				      .decision = JH_DECISION_ALLOWED};
 		jh_sink_emit(&sink, &ev);
 		if (i % 64 == 0)
 			usleep(1000);
@@ -250,7 +255,8 @@ Test(audit, a_writer_killed_mid_run_leaves_a_store_that_verifies_and_is_marked_i
 	cr_assert_eq(rec->state, JH_AUDIT_RUN_INCOMPLETE);
 	cr_assert_eq(rec->n_events, (uint64_t)committed);
 	cr_assert_eq(rec->exit_status, -1);
-	cr_assert(rec->reason && strstr(rec->reason, "ended before the run did"), "%s", rec->reason);
+	cr_assert(rec->reason && strstr(rec->reason, "ended before the run did"), "%s",
+		  rec->reason);
 	cr_assert_eq(rec->end_seq, 6 + 1 + committed + 1);
 	cr_assert_eq(rec->n_counts, 1);
 	cr_assert_eq(rec->counts[0].mediated, (uint64_t)committed);
@@ -291,7 +297,8 @@ Test(audit, a_run_whose_writer_is_alive_in_another_process_stays_open, .init = t
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(2);
-		_exit(jh_audit_run_end(run, &(struct jh_audit_run_end){.exit_status = 0}) == 0 ? 0 : 3);
+		_exit(jh_audit_run_end(run, &(struct jh_audit_run_end){.exit_status = 0}) == 0 ? 0
+											       : 3);
 	}
 	cr_assert_eq(read(ready[0], &c, 1), 1);
 	a = th_open(); /* would mark the run if it thought the writer dead */

@@ -72,8 +72,9 @@ Test(audit, a_new_store_is_private_and_has_the_current_schema_version, .init = t
 	cr_assert_eq(th_sql_int(th_path("sub/dir/audit.db"), "PRAGMA user_version"),
 		     JH_AUDIT_SCHEMA_VERSION);
 	cr_assert_eq(th_sql_int(th_path("sub/dir/audit.db"), "PRAGMA application_id"), 0x4a484155);
-	cr_assert_eq(th_sql_int(th_path("sub/dir/audit.db"), "SELECT count(*) FROM pragma_journal_mode"
-							      " WHERE journal_mode = 'wal'"),
+	cr_assert_eq(th_sql_int(th_path("sub/dir/audit.db"),
+				"SELECT count(*) FROM pragma_journal_mode"
+				" WHERE journal_mode = 'wal'"),
 		     1);
 	/* The default path, from the state directory. */
 	cr_assert_eq(jh_audit_open(NULL, JH_AUDIT_OPEN_CREATE, &a), 0);
@@ -116,7 +117,7 @@ Test(audit, missing_foreign_and_corrupt_files_are_told_apart, .init = th_setup, 
 	cr_assert_eq(access(th_path("nope.db"), F_OK), -1, "a failed open must not create");
 
 	write_file(th_path("garbage.db"), "this is not a database, not even close; it is text\n"
-					   "padding padding padding padding padding padding\n");
+					  "padding padding padding padding padding padding\n");
 	cr_assert_eq(jh_audit_open(th_path("garbage.db"), 0, &a), -EBADMSG);
 	cr_assert_eq(jh_audit_open(th_path("garbage.db"), JH_AUDIT_OPEN_READONLY, &a), -EBADMSG);
 
@@ -153,7 +154,8 @@ static int collect_event(const struct jh_audit_event_record *rec, void *userdata
 	if (s->n < 16)
 		snprintf(s->lines[s->n], sizeof(s->lines[0]), "%lld %s %s(%s) %lld %d %s",
 			 (long long)rec->idx, rec->decision, rec->ev.syscall, rec->ev.args,
-			 (long long)rec->ev.result, rec->ev.err, rec->ev.detail ? rec->ev.detail : "-");
+			 (long long)rec->ev.result, rec->ev.err,
+			 rec->ev.detail ? rec->ev.detail : "-");
 	s->n++;
 	return 0;
 }
@@ -213,15 +215,17 @@ Test(audit, a_run_record_holds_who_what_when_prompt_policy_and_how_it_ended, .in
 	cr_assert_eq(n, 1);
 	cr_assert_eq(jh_audit_foreach_event(a, 1, NULL, collect_event, &seen), 0);
 	cr_assert_eq(seen.n, 6);
-	cr_assert_str_eq(seen.lines[0], "0 allowed openat(AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC) 3 0 -");
-	cr_assert_str_eq(seen.lines[1], "1 denied connect(3, {sa_family=AF_INET, sin_port=htons(80), "
-					"sin_addr=inet_addr(\"169.254.169.254\")}, 16) -1 13 metadata endpoint");
+	cr_assert_str_eq(seen.lines[0],
+			 "0 allowed openat(AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC) 3 0 -");
+	cr_assert_str_eq(seen.lines[1],
+			 "1 denied connect(3, {sa_family=AF_INET, sin_port=htons(80), "
+			 "sin_addr=inet_addr(\"169.254.169.254\")}, 16) -1 13 metadata endpoint");
 	cr_assert_str_eq(seen.lines[2], "2 emulated uname(0x7ffd0000) 0 0 -");
 
 	seen.n = 0;
 	cr_assert_eq(jh_audit_foreach_event(a, 1,
 					    &(struct jh_audit_event_filter){
-						    .decisions = (const char *const[]){"denied", NULL}},
+						.decisions = (const char *const[]){"denied", NULL}},
 					    collect_event, &seen),
 		     0);
 	cr_assert_eq(seen.n, 2);
@@ -273,22 +277,23 @@ Test(audit, how_a_run_ended_and_its_change_set_are_kept, .init = th_setup, .fini
 	struct jh_audit_verify_report rep;
 	struct jh_audit_run_info info = {.actor = "x"};
 	struct jh_audit_change changes[] = {
-		{JH_AUDIT_CHANGE_CREATED, "out/report.md", "aa"},
-		{JH_AUDIT_CHANGE_CHANGED, "notes.txt", "bb"},
-		{JH_AUDIT_CHANGE_DELETED, "tmp.bin", NULL},
+	    {JH_AUDIT_CHANGE_CREATED, "out/report.md", "aa"},
+	    {JH_AUDIT_CHANGE_CHANGED, "notes.txt", "bb"},
+	    {JH_AUDIT_CHANGE_DELETED, "tmp.bin", NULL},
 	};
 
 	cr_assert_eq(jh_audit_run_begin(a, &info, &run), 0);
-	cr_assert_eq(jh_audit_run_end(run, &(struct jh_audit_run_end){
-						   .exit_status = -1,
-						   .term_signal = 9,
-						   .timed_out = true,
-						   .reason = "time limit of 30 s",
-						   .end_wall_ns = 2000000000000000000,
-						   .duration_ns = 30000000000,
-						   .changes = changes,
-						   .n_changes = 3,
-					   }),
+	cr_assert_eq(jh_audit_run_end(run,
+				      &(struct jh_audit_run_end){
+					  .exit_status = -1,
+					  .term_signal = 9,
+					  .timed_out = true,
+					  .reason = "time limit of 30 s",
+					  .end_wall_ns = 2000000000000000000,
+					  .duration_ns = 30000000000,
+					  .changes = changes,
+					  .n_changes = 3,
+				      }),
 		     0);
 	cr_assert_eq(jh_audit_get_run(a, 1, &rec), 0);
 	cr_assert_eq(rec->term_signal, 9);
@@ -325,8 +330,11 @@ Test(audit, long_strings_are_cut_and_a_read_only_store_takes_no_runs, .init = th
 	big[99999] = '\0';
 	cr_assert_eq(jh_audit_run_begin(a, &info, &run), 0);
 	jh_audit_run_sink(run, &sink);
-	jh_sink_emit(&sink, &(struct jh_event){.cls = "file", .syscall = "openat", .args = big,
-					       .decision = JH_DECISION_DENIED, .err = ENAMETOOLONG});
+	jh_sink_emit(&sink, &(struct jh_event){.cls = "file",
+					       .syscall = "openat",
+					       .args = big,
+					       .decision = JH_DECISION_DENIED,
+					       .err = ENAMETOOLONG});
 	free(big);
 	cr_assert_eq(jh_audit_run_end(run, NULL), 0);
 	jh_audit_close(a);
@@ -369,24 +377,41 @@ Test(audit, the_canonical_encoding_does_not_drift, .init = th_setup, .fini = th_
 	const char *argv[] = {"sh", "-c", "echo hi", NULL};
 	char hex[JH_AUDIT_HEX_LEN];
 	struct jh_audit_run_info info = {
-		.actor = "golden", .user = "u", .host = "h", .uid = 7, .argv = argv,
-		.exe_path = "/bin/sh", .exe_sha256_hex = "00", .cwd = "/", .env_digest_hex = "11",
-		.prompt = "say hi", .prompt_record = JH_AUDIT_PROMPT_FULL, .policy_text = "p",
-		.platform = "unotify", .layers = "seccomp", .workspace = "w",
-		.start_wall_ns = 1700000000000000000, .start_mono_ns = 5000,
+	    .actor = "golden",
+	    .user = "u",
+	    .host = "h",
+	    .uid = 7,
+	    .argv = argv,
+	    .exe_path = "/bin/sh",
+	    .exe_sha256_hex = "00",
+	    .cwd = "/",
+	    .env_digest_hex = "11",
+	    .prompt = "say hi",
+	    .prompt_record = JH_AUDIT_PROMPT_FULL,
+	    .policy_text = "p",
+	    .platform = "unotify",
+	    .layers = "seccomp",
+	    .workspace = "w",
+	    .start_wall_ns = 1700000000000000000,
+	    .start_mono_ns = 5000,
 	};
 
 	cr_assert_eq(jh_audit_run_begin(a, &info, &run), 0);
 	jh_audit_run_sink(run, &sink);
-	jh_sink_emit(&sink, &(struct jh_event){.mono_ns = 6000, .tid = 9, .cls = "file",
-					       .syscall = "openat", .args = "AT_FDCWD, \"/x\", O_RDONLY",
-					       .decision = JH_DECISION_DENIED, .result = -1, .err = 2,
+	jh_sink_emit(&sink, &(struct jh_event){.mono_ns = 6000,
+					       .tid = 9,
+					       .cls = "file",
+					       .syscall = "openat",
+					       .args = "AT_FDCWD, \"/x\", O_RDONLY",
+					       .decision = JH_DECISION_DENIED,
+					       .result = -1,
+					       .err = 2,
 					       .detail = "rule 3"});
-	cr_assert_eq(jh_audit_run_end(run, &(struct jh_audit_run_end){
-						   .exit_status = 0,
-						   .end_wall_ns = 1700000001000000000,
-						   .duration_ns = 1000000000}),
-		     0);
+	cr_assert_eq(
+	    jh_audit_run_end(run, &(struct jh_audit_run_end){.exit_status = 0,
+							     .end_wall_ns = 1700000001000000000,
+							     .duration_ns = 1000000000}),
+	    0);
 	cr_assert_eq(jh_audit_head(a, &head), 0);
 	jh_audit_close(a);
 	cr_assert_eq(head.seq, 3);
@@ -415,8 +440,8 @@ Test(audit, export_writes_one_json_object_a_line, .init = th_setup, .fini = th_t
 	struct jh_audit *a = th_open();
 	struct jh_audit_run *run = NULL;
 	const char *argv[] = {"cat", "caf\xc3\xa9", "bad\xff", NULL};
-	struct jh_audit_run_info info = {.actor = "exp", .argv = argv, .prompt = "p",
-					 .prompt_record = JH_AUDIT_PROMPT_DIGEST};
+	struct jh_audit_run_info info = {
+	    .actor = "exp", .argv = argv, .prompt = "p", .prompt_record = JH_AUDIT_PROMPT_DIGEST};
 	json_t *lines[16];
 	char *text = NULL;
 	size_t len = 0;
@@ -435,12 +460,11 @@ Test(audit, export_writes_one_json_object_a_line, .init = th_setup, .fini = th_t
 	cr_assert_str_eq(json_string_value(json_object_get(lines[0], "type")), "run");
 	cr_assert_eq(json_integer_value(json_object_get(lines[0], "run")), 1);
 	cr_assert_str_eq(json_string_value(json_object_get(lines[0], "actor")), "first");
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(lines[0], "prompt"), "text")),
-			 "one");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(lines[0], "prompt"), "text")), "one");
 	cr_assert_eq(json_integer_value(json_object_get(lines[0], "exit_status")), 0);
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_object_get(lines[0], "calls"),
-									 "net"),
-							 "refused")),
+	cr_assert_eq(json_integer_value(json_object_get(
+			 json_object_get(json_object_get(lines[0], "calls"), "net"), "refused")),
 		     1);
 	cr_assert_eq(strlen(json_string_value(json_object_get(lines[0], "hash"))), 64);
 	cr_assert_str_eq(json_string_value(json_object_get(lines[2], "type")), "event");

@@ -47,10 +47,11 @@ Test(audit, a_run_with_a_prompt_appears_in_runs_and_show_prints_its_record_and_e
 	cr_assert(strstr(out, rec->policy_sha256), "policy hash: %s", out);
 	cr_assert(strstr(out, "command     python3 \"agent script.py\" --flag"), "%s", out);
 	cr_assert(strstr(out, "exit        status 3"), "%s", out);
-	cr_assert(strstr(out, "file 2 mediated, 0 refused; ident 2 mediated, 0 refused; net 0 mediated, 2 refused"),
+	cr_assert(strstr(out, "file 2 mediated, 0 refused; ident 2 mediated, 0 refused; net 0 "
+			      "mediated, 2 refused"),
 		  "%s", out);
-	cr_assert(strstr(out, "allowed  openat(AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC) = 3"), "%s",
-		  out);
+	cr_assert(strstr(out, "allowed  openat(AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC) = 3"),
+		  "%s", out);
 	cr_assert(strstr(out, "denied   connect(3, {sa_family=AF_INET, sin_port=htons(80), "
 			      "sin_addr=inet_addr(\"169.254.169.254\")}, 16) = -1 EACCES"),
 		  "%s", out);
@@ -87,7 +88,8 @@ Test(audit, show_filters_events_by_class_and_decision, .init = th_setup, .fini =
 	cr_assert_eq(count(out, "openat("), 3, "%s", out);
 	cr_assert_eq(count(out, "connect("), 0, "%s", out);
 	free(out);
-	cr_assert_eq(th_tool(&out, NULL, TOOL("show", "1", "--class", "net", "--decision", "allowed")), 0);
+	cr_assert_eq(
+	    th_tool(&out, NULL, TOOL("show", "1", "--class", "net", "--decision", "allowed")), 0);
 	cr_assert(strstr(out, "events (filtered):\n  none\n"), "%s", out);
 	free(out);
 	cr_assert_eq(th_tool(NULL, &err, TOOL("show", "1", "--decision", "maybe")), 2);
@@ -100,9 +102,19 @@ Test(audit, show_filters_events_by_class_and_decision, .init = th_setup, .fini =
 
 Test(audit, help_names_every_command_and_option, .init = th_setup, .fini = th_teardown)
 {
-	static const char *const words[] = {"runs", "show RUN", "--class", "--decision", "verify",
-					    "--pubkey", "export", "--format jsonl", "--since", "head",
-					    "checkpoint --key", "--db PATH", "JHANSI_STATE_DIR",
+	static const char *const words[] = {"runs",
+					    "show RUN",
+					    "--class",
+					    "--decision",
+					    "verify",
+					    "--pubkey",
+					    "export",
+					    "--format jsonl",
+					    "--since",
+					    "head",
+					    "checkpoint --key",
+					    "--db PATH",
+					    "JHANSI_STATE_DIR",
 					    "Exit status"};
 	char *out = NULL;
 
@@ -118,16 +130,16 @@ Test(audit, help_names_every_command_and_option, .init = th_setup, .fini = th_te
 Test(audit, usage_and_store_errors_are_one_line_and_exit_2, .init = th_setup, .fini = th_teardown)
 {
 	static const char *const cases[][8] = {
-		{"frobnicate", NULL},
-		{NULL},
-		{"show", NULL},
-		{"show", "abc", NULL},
-		{"runs", "--pubkey", "x", NULL},
-		{"export", "--format", "csv", NULL},
-		{"export", "--since", "yesterday-ish", NULL},
-		{"runs", "--limit", "0", NULL},
-		{"checkpoint", NULL},
-		{"runs", "extra", NULL},
+	    {"frobnicate", NULL},
+	    {NULL},
+	    {"show", NULL},
+	    {"show", "abc", NULL},
+	    {"runs", "--pubkey", "x", NULL},
+	    {"export", "--format", "csv", NULL},
+	    {"export", "--since", "yesterday-ish", NULL},
+	    {"runs", "--limit", "0", NULL},
+	    {"checkpoint", NULL},
+	    {"runs", "extra", NULL},
 	};
 	struct jh_audit *a = th_open();
 	char *err = NULL;
@@ -145,7 +157,8 @@ Test(audit, usage_and_store_errors_are_one_line_and_exit_2, .init = th_setup, .f
 	}
 
 	/* A missing store. */
-	cr_assert_eq(th_tool(NULL, &err, (const char *[]){"--db", th_path("none.db"), "runs", NULL}), 2);
+	cr_assert_eq(
+	    th_tool(NULL, &err, (const char *[]){"--db", th_path("none.db"), "runs", NULL}), 2);
 	cr_assert(one_line(err) && strstr(err, "no audit store at"), "%s", err);
 	cr_assert_eq(access(th_path("none.db"), F_OK), -1, "reading must not create a store");
 	free(err);
@@ -153,13 +166,16 @@ Test(audit, usage_and_store_errors_are_one_line_and_exit_2, .init = th_setup, .f
 	FILE *f = fopen(th_path("junk.db"), "we");
 	fputs("SQLite format 2? no: just some text that is long enough to be a header.....", f);
 	fclose(f);
-	cr_assert_eq(th_tool(NULL, &err, (const char *[]){"--db", th_path("junk.db"), "verify", NULL}), 2);
-	cr_assert(one_line(err) && strstr(err, "is not a jhansi audit store, or it is corrupt"), "%s", err);
+	cr_assert_eq(
+	    th_tool(NULL, &err, (const char *[]){"--db", th_path("junk.db"), "verify", NULL}), 2);
+	cr_assert(one_line(err) && strstr(err, "is not a jhansi audit store, or it is corrupt"),
+		  "%s", err);
 	free(err);
 	/* A store whose tables were damaged. */
 	cr_assert_eq(th_sql(th_db, "DROP TABLE chain"), 0);
 	cr_assert_eq(th_tool(NULL, &err, TOOL("verify")), 2);
-	cr_assert(one_line(err) && strstr(err, "is not a jhansi audit store, or it is corrupt"), "%s", err);
+	cr_assert(one_line(err) && strstr(err, "is not a jhansi audit store, or it is corrupt"),
+		  "%s", err);
 	free(err);
 	/* $JHANSI_STATE_DIR selects the store when --db is not given. */
 	setenv("JHANSI_STATE_DIR", th_path("elsewhere"), 1);
@@ -168,8 +184,8 @@ Test(audit, usage_and_store_errors_are_one_line_and_exit_2, .init = th_setup, .f
 	free(err);
 }
 
-Test(audit, head_prints_the_newest_record_and_jhansi_state_dir_selects_the_store,
-     .init = th_setup, .fini = th_teardown)
+Test(audit, head_prints_the_newest_record_and_jhansi_state_dir_selects_the_store, .init = th_setup,
+     .fini = th_teardown)
 {
 	struct jh_audit *a = th_open();
 	struct jh_audit_head h;
@@ -180,7 +196,8 @@ Test(audit, head_prints_the_newest_record_and_jhansi_state_dir_selects_the_store
 	jh_audit_close(a);
 	jh_audit_hex(h.hash, sizeof(h.hash), hex);
 	snprintf(want, sizeof(want), "6 %s\n", hex);
-	cr_assert_eq(th_tool(&out, NULL, (const char *[]){"head", NULL}), 0); /* th_setup set the dir */
+	cr_assert_eq(th_tool(&out, NULL, (const char *[]){"head", NULL}),
+		     0); /* th_setup set the dir */
 	cr_assert_str_eq(out, want);
 	free(out);
 }
@@ -194,7 +211,8 @@ Test(audit, export_jsonl_writes_objects_a_siem_can_parse_and_since_filters_runs,
 
 	th_record_run(a, "old", "p", 2, 0);
 	jh_audit_close(a);
-	cr_assert_eq(th_sql(th_db, "UPDATE runs SET start_wall_ns = 1000000000000000000"), 0); /* 2001 */
+	cr_assert_eq(th_sql(th_db, "UPDATE runs SET start_wall_ns = 1000000000000000000"),
+		     0); /* 2001 */
 	a = th_open();
 	th_record_run(a, "new", "p", 3, 1);
 	jh_audit_close(a);
@@ -241,11 +259,13 @@ Test(audit, checkpoint_signs_the_head_and_verify_checks_it_with_the_public_key, 
 	jh_audit_close(a);
 	th_keygen(th_path("key.pem"), th_path("pub.pem"));
 
-	cr_assert_eq(th_tool(&out, &err, TOOL("checkpoint", "--key", th_path("key.pem"))), 0, "%s", err);
+	cr_assert_eq(th_tool(&out, &err, TOOL("checkpoint", "--key", th_path("key.pem"))), 0, "%s",
+		     err);
 	cr_assert(strstr(out, "checkpoint 1: record 4 "), "%s", out);
 	free(out);
 	free(err);
-	cr_assert_eq(th_tool(&out, &err, TOOL("verify", "--pubkey", th_path("pub.pem"))), 0, "%s", err);
+	cr_assert_eq(th_tool(&out, &err, TOOL("verify", "--pubkey", th_path("pub.pem"))), 0, "%s",
+		     err);
 	cr_assert(strstr(out, "ok: 4 records in 1 runs"), "%s", out);
 	cr_assert(strstr(out, "ok: 1 checkpoint signed by the given key"), "%s", out);
 	free(out);
@@ -264,8 +284,9 @@ Test(audit, checkpoint_signs_the_head_and_verify_checks_it_with_the_public_key, 
 	cr_assert_eq(th_tool(NULL, &err, TOOL("checkpoint", "--key", th_path("pub.pem"))), 2);
 	cr_assert(one_line(err) && strstr(err, "holds no Ed25519 private key"), "%s", err);
 	free(err);
-	cr_assert_eq(th_tool(NULL, &err, (const char *[]){"--db", th_path("e.db"), "checkpoint", "--key",
-							   th_path("key.pem"), NULL}),
+	cr_assert_eq(th_tool(NULL, &err,
+			     (const char *[]){"--db", th_path("e.db"), "checkpoint", "--key",
+					      th_path("key.pem"), NULL}),
 		     2);
 	cr_assert(one_line(err) && strstr(err, "no audit store"), "%s", err);
 	free(err);

@@ -68,18 +68,20 @@ Test(audit, verify_names_the_event_whose_field_was_changed, .init = th_setup, .f
 {
 	/* Each change, then its undo; the event is run 2's third (idx 2), record 11. */
 	static const char *const tamper[][2] = {
-		{"UPDATE events SET args = args || ' ' WHERE seq = 11",
-		 "UPDATE events SET args = substr(args, 1, length(args) - 1) WHERE seq = 11"},
-		{"UPDATE events SET decision = 'allowed' WHERE seq = 11",
-		 "UPDATE events SET decision = 'emulated' WHERE seq = 11"},
-		{"UPDATE events SET result = 7 WHERE seq = 11", "UPDATE events SET result = 0 WHERE seq = 11"},
-		{"UPDATE events SET tid = tid + 1 WHERE seq = 11",
-		 "UPDATE events SET tid = tid - 1 WHERE seq = 11"},
-		{"UPDATE events SET mono_ns = mono_ns + 1 WHERE seq = 11",
-		 "UPDATE events SET mono_ns = mono_ns - 1 WHERE seq = 11"},
-		{"UPDATE events SET detail = 'x' WHERE seq = 11", "UPDATE events SET detail = NULL WHERE seq = 11"},
-		{"UPDATE events SET syscall = 'open' WHERE seq = 11",
-		 "UPDATE events SET syscall = 'uname' WHERE seq = 11"},
+	    {"UPDATE events SET args = args || ' ' WHERE seq = 11",
+	     "UPDATE events SET args = substr(args, 1, length(args) - 1) WHERE seq = 11"},
+	    {"UPDATE events SET decision = 'allowed' WHERE seq = 11",
+	     "UPDATE events SET decision = 'emulated' WHERE seq = 11"},
+	    {"UPDATE events SET result = 7 WHERE seq = 11",
+	     "UPDATE events SET result = 0 WHERE seq = 11"},
+	    {"UPDATE events SET tid = tid + 1 WHERE seq = 11",
+	     "UPDATE events SET tid = tid - 1 WHERE seq = 11"},
+	    {"UPDATE events SET mono_ns = mono_ns + 1 WHERE seq = 11",
+	     "UPDATE events SET mono_ns = mono_ns - 1 WHERE seq = 11"},
+	    {"UPDATE events SET detail = 'x' WHERE seq = 11",
+	     "UPDATE events SET detail = NULL WHERE seq = 11"},
+	    {"UPDATE events SET syscall = 'open' WHERE seq = 11",
+	     "UPDATE events SET syscall = 'uname' WHERE seq = 11"},
 	};
 	struct jh_audit_verify_report rep;
 
@@ -89,7 +91,8 @@ Test(audit, verify_names_the_event_whose_field_was_changed, .init = th_setup, .f
 		sql(tamper[i][0]);
 		expect_broken(11, "record 11 (event 2 of run 2");
 		sql(tamper[i][1]);
-		cr_assert_eq(th_verify(NULL, &rep), 0, "undo %zu: %s: %s", i, rep.where, rep.reason);
+		cr_assert_eq(th_verify(NULL, &rep), 0, "undo %zu: %s: %s", i, rep.where,
+			     rep.reason);
 	}
 	sql("UPDATE events SET err = 1 WHERE seq = 11");
 	expect_tool_broken("record 11 (event 2 of run 2, uname)");
@@ -134,7 +137,8 @@ Test(audit, verify_notices_an_event_row_deleted_from_under_its_chain_record, .in
 	expect_broken(11, "record 11 (event of run 2)");
 }
 
-Test(audit, verify_names_the_gap_after_a_whole_run_is_deleted, .init = th_setup, .fini = th_teardown)
+Test(audit, verify_names_the_gap_after_a_whole_run_is_deleted, .init = th_setup,
+     .fini = th_teardown)
 {
 	three_runs();
 	sql("DELETE FROM events WHERE run_id = 2; DELETE FROM chain WHERE run_id = 2;"
@@ -157,7 +161,8 @@ Test(audit, verify_names_the_first_of_two_swapped_events, .init = th_setup, .fin
 Test(audit, verify_notices_an_event_row_outside_the_chain, .init = th_setup, .fini = th_teardown)
 {
 	three_runs();
-	sql("INSERT INTO events (seq, run_id, idx, mono_ns, tid, cls, syscall, args, decision, result,"
+	sql("INSERT INTO events (seq, run_id, idx, mono_ns, tid, cls, syscall, args, decision, "
+	    "result,"
 	    " err) VALUES (100, 2, 99, 1, 1, 'file', 'unlink', '\"/x\"', 'allowed', 0, 0)");
 	expect_broken(100, "event row 100 of run 2");
 }
@@ -190,10 +195,12 @@ Test(audit, verify_with_a_key_names_the_checkpoint_after_the_newest_records_are_
 	expect_broken(21, "checkpoint 1");
 	cr_assert_eq(th_verify(th_path("pub.pem"), &rep), -EBADMSG);
 	cr_assert(strstr(rep.reason, "not in the chain"), "%s", rep.reason);
-	cr_assert_eq(th_tool(NULL, &err, (const char *[]){"--db", th_db, "verify", "--pubkey",
-							   th_path("pub.pem"), NULL}),
+	cr_assert_eq(th_tool(NULL, &err,
+			     (const char *[]){"--db", th_db, "verify", "--pubkey",
+					      th_path("pub.pem"), NULL}),
 		     1);
-	cr_assert(strstr(err, "checkpoint 1: it signs record 21, which is not in the chain"), "%s", err);
+	cr_assert(strstr(err, "checkpoint 1: it signs record 21, which is not in the chain"), "%s",
+		  err);
 	free(err);
 }
 
@@ -231,8 +238,9 @@ Test(audit, verify_with_a_key_fails_when_a_checkpoint_signature_is_replaced, .in
 	cr_assert_eq(th_verify(th_path("pub.pem"), &rep), -EBADMSG);
 	cr_assert_str_eq(rep.where, "checkpoint 1");
 	cr_assert(strstr(rep.reason, "signature does not verify"), "%s", rep.reason);
-	cr_assert_eq(th_tool(NULL, &err, (const char *[]){"--db", th_db, "verify", "--pubkey",
-							   th_path("pub.pem"), NULL}),
+	cr_assert_eq(th_tool(NULL, &err,
+			     (const char *[]){"--db", th_db, "verify", "--pubkey",
+					      th_path("pub.pem"), NULL}),
 		     1);
 	cr_assert(strstr(err, "checkpoint 1: its signature does not verify"), "%s", err);
 	free(err);
@@ -287,7 +295,8 @@ Test(audit, a_recomputed_chain_fails_against_the_signed_checkpoint, .init = th_s
 	sql(sqlbuf);
 	cr_assert_eq(th_verify(th_path("pub.pem"), &rep), -EBADMSG);
 	cr_assert_str_eq(rep.where, "checkpoint 1");
-	cr_assert(strstr(rep.reason, "record 21 no longer has the hash it signed"), "%s", rep.reason);
+	cr_assert(strstr(rep.reason, "record 21 no longer has the hash it signed"), "%s",
+		  rep.reason);
 }
 
 Test(audit, verify_with_a_key_fails_on_a_store_without_checkpoints, .init = th_setup,
@@ -327,8 +336,9 @@ Test(audit, checkpoint_refuses_to_sign_a_broken_chain, .init = th_setup, .fini =
 	three_runs();
 	th_keygen(th_path("key.pem"), th_path("pub.pem"));
 	sql("UPDATE events SET args = 'x' WHERE seq = 3");
-	cr_assert_eq(th_tool(&out, &err, (const char *[]){"--db", th_db, "checkpoint", "--key",
-							   th_path("key.pem"), NULL}),
+	cr_assert_eq(th_tool(&out, &err,
+			     (const char *[]){"--db", th_db, "checkpoint", "--key",
+					      th_path("key.pem"), NULL}),
 		     1);
 	cr_assert(strstr(err, "refusing to sign a broken chain: broken at record 3"), "%s", err);
 	cr_assert_eq(th_sql_int(th_db, "SELECT count(*) FROM checkpoints"), 0);
