@@ -22,6 +22,16 @@
  * the chain stays valid and the next read-write open marks the run
  * "incomplete" with a chained run-end record.
  *
+ * Use, as jhansi-exec does (--audit off: skip all of it, use no sink):
+ *
+ *	_cleanup_(jh_audit_closep) struct jh_audit *store = NULL;
+ *	struct jh_audit_run *run;
+ *	struct jh_sink sink;
+ *	r = jh_audit_open(NULL, JH_AUDIT_OPEN_CREATE, &store);
+ *	r = jh_audit_run_begin(store, &(struct jh_audit_run_info){ .actor = ..., }, &run);
+ *	jh_audit_run_sink(run, &sink);          ... the sentry emits into it ...
+ *	r = jh_audit_run_end(run, &(struct jh_audit_run_end){ .exit_status = 0 });
+ *
  * Errors are -errno. The ones with a meaning of their own:
  *   -ENOENT            no store at the path (and JH_AUDIT_OPEN_CREATE not given)
  *   -EBADMSG           the file is not a jhansi audit store, or is corrupt
@@ -32,7 +42,13 @@
  *
  * Threads: a struct jh_audit is used by one thread at a time. A run's sink may
  * be called from any number of threads at once. Do not use a run in a child
- * after fork().
+ * after fork(); the store's fds are close-on-exec.
+ *
+ * Files: jh_audit_open() and jh_audit_run_begin() open the store's files;
+ * from then on until jh_audit_run_end() the writer only does I/O, locking
+ * (fcntl) and mmap on fds already open, so both belong before the sentry
+ * installs its own seccomp filter. jh_audit_close() of the last connection
+ * checkpoints the WAL and may unlink it.
  */
 #ifndef JH_AUDIT_AUDIT_H
 #define JH_AUDIT_AUDIT_H
@@ -290,8 +306,8 @@ struct jh_audit_verify_report;
 int jh_audit_checkpoint(struct jh_audit *a, const char *key_path, struct jh_audit_checkpoint *ret,
 			struct jh_audit_verify_report *report);
 
-/* What verification found. Filled in by jh_audit_verify() in every case
- * where it returns 0 or -EBADMSG. */
+/* What verification found. Cleared by jh_audit_verify(), then filled in;
+ * `where` is non-empty exactly when a break was found. */
 struct jh_audit_verify_report {
 	uint64_t records;     /* chain records checked */
 	uint64_t runs;	      /* runs found */
@@ -310,8 +326,9 @@ struct jh_audit_verify_report {
  * checkpoint: that the record it signs is there with the signed hash and, with
  * `pubkey_path` (a PEM public key, or private key), that its signature is
  * valid under that key. With a key, a store without checkpoints fails.
- * Returns 0 when intact, -EBADMSG when broken (see `report`), other -errno
- * when the store or key could not be read (-EKEYREJECTED: not an Ed25519 key). */
+ * Returns 0 when intact, -EBADMSG when broken (`report->where` says where;
+ * when it is empty, sqlite found the file itself corrupt), other -errno when
+ * the store or key could not be read (-EKEYREJECTED: not an Ed25519 key). */
 int jh_audit_verify(struct jh_audit *a, const char *pubkey_path,
 		    struct jh_audit_verify_report *report);
 
