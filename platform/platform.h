@@ -66,15 +66,30 @@ int jh_filter_compile(const struct jh_filter_spec *spec, void **ret_prog, size_t
 
 /* --- Spawning and supervising. --- */
 
+struct jh_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t cur, max;
+};
+
 struct jh_spawn_spec {
 	const char *path;   /* executable to run: already resolved, absolute or relative to cwd */
 	char *const *argv;  /* argv[0] is what the program sees */
 	char *const *envp;
 	const struct jh_filter_spec *filter;
+	const char *cwd;    /* working directory of the first task; NULL: inherited */
+	const struct jh_rlimit *rlimits; /* applied in the first task before exec */
+	size_t nrlimits;
+	bool drop_ids;      /* switch to uid/gid (no supplementary groups) before exec */
+	uid_t uid;
+	gid_t gid;
+	int64_t timeout_ms; /* > 0: supervise() kills the tree after this long */
+	const pid_t *keep_pids; /* our own helpers (gofer ...): never killed by the teardown */
+	size_t nkeep_pids;
 };
 
 struct jh_exit {
 	int wait_status;     /* of the first task, as from waitpid() */
+	bool timed_out;      /* the timeout expired and the tree was killed */
 	int exec_errno;      /* != 0: the first task could not exec (nothing ran) */
 	bool filter_killed;  /* some task died of SIGSYS: killed by the filter */
 	pid_t filter_killed_tid;

@@ -34,7 +34,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <grp.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -77,6 +80,9 @@ struct jh_platform {
 	pthread_t waiter;
 	bool spawned;
 	bool reaped;
+	int64_t timeout_ms;
+	pid_t keep[8]; /* our own helpers: the teardown leaves them alone */
+	size_t nkeep;
 };
 
 static int wake_signal(void)
@@ -130,60 +136,84 @@ static int unotify_create(struct jh_platform **ret)
 	return 0;
 }
 
-/* Lists our children (every thread's), kills them and the sandbox's process
- * group, and reaps until none is left. Orphans of the tree reparent to us (we
- * are a subreaper), so repeating reaches every descendant. */
+static bool is_kept(const struct jh_platform *p, pid_t pid)
+{
+	for (size_t i = 0; i < p->nkeep; i++)
+		if (p->keep[i] == pid)
+			return true;
+	return false;
+}
+
+static void note_exit(struct jh_platform *p, struct jh_exit *ex, pid_t pid, int st)
+{
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && !ex->filter_killed) {
+		ex->filter_killed = true;
+		ex->filter_killed_tid = pid;
+	}
+	if (pid == p->pid && !p->reaped) {
+		p->reaped = true;
+		ex->wait_status = st;
+	}
+}
+
+/* Fills pids[] with our children (every thread's) but the kept ones. */
+static size_t list_children(const struct jh_platform *p, pid_t *pids, size_t cap)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d))) {
+		char path[300];
+		char buf[4096];
+		ssize_t len;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (char *s = buf, *end; *s && n < cap; s = end) {
+			long child = strtol(s, &end, 10);
+			if (end == s)
+				break;
+			if (child > 0 && !is_kept(p, (pid_t)child))
+				pids[n++] = (pid_t)child;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Kills the sandbox's process group and every child of ours but the kept
+ * helpers, and reaps them, until none is left. Orphans of the tree reparent
+ * to us (we are a subreaper), so repeating reaches every descendant. */
 static void kill_and_reap_all(struct jh_platform *p, struct jh_exit *ex)
 {
 	for (;;) {
-		DIR *d;
-		struct dirent *de;
+		pid_t pids[512];
+		size_t n;
 		int st;
-		pid_t r;
 
-		if (p->pid > 0)
+		if (p->pid > 0 && !p->reaped)
 			kill(-p->pid, SIGKILL);
-		d = opendir("/proc/self/task");
-		while (d && (de = readdir(d))) {
-			char path[300];
-			char buf[4096];
-			ssize_t n;
-			int fd;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			n = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (n <= 0)
-				continue;
-			buf[n] = '\0';
-			for (char *s = buf, *end; *s; s = end) {
-				long child = strtol(s, &end, 10);
-				if (end == s)
-					break;
-				if (child > 0)
-					kill((pid_t)child, SIGKILL);
-			}
-		}
-		if (d)
-			closedir(d);
-		r = waitpid(-1, &st, __WALL);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break; /* ECHILD: nothing left */
-		}
-		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && !ex->filter_killed) {
-			ex->filter_killed = true;
-			ex->filter_killed_tid = r;
-		}
-		if (r == p->pid && !p->reaped) {
-			p->reaped = true;
-			ex->wait_status = st;
+		n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+		if (n == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		for (size_t i = 0; i < n; i++) {
+			pid_t r = JH_RETRY_EINTR(waitpid(pids[i], &st, __WALL));
+			if (r > 0)
+				note_exit(p, ex, r, st);
 		}
 	}
 }
@@ -246,10 +276,23 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 	/* Own session: no controlling terminal, so TIOCSTI cannot reach the caller's. */
 	if (setsid() < 0)
 		goto fail;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		goto fail;
 	qsort(keep, 3, sizeof(int), cmp_int);
 	close_all_except(keep, 3);
+	for (size_t i = 0; i < spec->nrlimits; i++) {
+		struct rlimit rl = {.rlim_cur = spec->rlimits[i].cur, .rlim_max = spec->rlimits[i].max};
+		if (setrlimit(spec->rlimits[i].resource, &rl) < 0)
+			goto fail;
+	}
+	if (spec->drop_ids) {
+		if (setgroups(0, NULL) < 0 || setresgid(spec->gid, spec->gid, spec->gid) < 0 ||
+		    setresuid(spec->uid, spec->uid, spec->uid) < 0)
+			goto fail;
+	}
+	if (spec->cwd && chdir(spec->cwd) < 0)
+		goto fail;
+	/* After the id change, which clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		goto fail;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		goto fail;
 	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
@@ -287,6 +330,11 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 
 	if (p->spawned)
 		return -EBUSY;
+	if (spec->nkeep_pids > JH_ARRAY_SIZE(p->keep))
+		return -E2BIG;
+	memcpy(p->keep, spec->keep_pids, spec->nkeep_pids * sizeof(pid_t));
+	p->nkeep = spec->nkeep_pids;
+	p->timeout_ms = spec->timeout_ms;
 	r = jh_filter_compile(spec->filter, &insns, &ninsns);
 	if (r < 0)
 		return r;
@@ -537,28 +585,43 @@ static int unotify_answer_fd(struct jh_platform *p, const struct jh_syscall *sc,
 	return r;
 }
 
+/* Reaps the tree's exited tasks without blocking. Kept helpers are not
+ * reaped here: their owner waits for them. */
 static void reap_some(struct jh_platform *p, struct jh_exit *ex)
 {
 	for (;;) {
+		siginfo_t si = {0};
 		int st;
-		pid_t r = waitpid(-1, &st, WNOHANG | __WALL);
+		pid_t r;
 
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || si.si_pid == 0)
+			return;
+		if (is_kept(p, si.si_pid)) {
+			/* cannot skip it with waitid(P_ALL): reap the others by pid */
+			pid_t pids[512];
+			size_t n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+			bool any = false;
+			for (size_t i = 0; i < n; i++) {
+				r = waitpid(pids[i], &st, WNOHANG | __WALL);
+				if (r > 0) {
+					note_exit(p, ex, r, st);
+					any = true;
+				}
+			}
+			if (!any)
+				return;
+			continue;
+		}
+		r = waitpid(si.si_pid, &st, WNOHANG | __WALL);
 		if (r <= 0)
 			return;
-		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && !ex->filter_killed) {
-			ex->filter_killed = true;
-			ex->filter_killed_tid = r;
-		}
-		if (r == p->pid) {
-			p->reaped = true;
-			ex->wait_status = st;
-		}
+		note_exit(p, ex, r, st);
 	}
 }
 
 static int unotify_supervise(struct jh_platform *p, const sigset_t *forward, struct jh_exit *ret)
 {
-	_cleanup_close_ int sfd = -1;
+	_cleanup_close_ int sfd = -1, tfd = -1;
 	struct jh_exit ex = {0};
 	sigset_t set;
 	int e = 0;
@@ -571,12 +634,33 @@ static int unotify_supervise(struct jh_platform *p, const sigset_t *forward, str
 	if (sfd < 0)
 		return jh_negerrno();
 
+	if (p->timeout_ms > 0) {
+		struct itimerspec its = {
+			.it_value = {.tv_sec = p->timeout_ms / 1000,
+				     .tv_nsec = (p->timeout_ms % 1000) * 1000000},
+		};
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0)
+			return jh_negerrno();
+	}
+
 	reap_some(p, &ex);
 	while (!p->reaped) {
 		struct signalfd_siginfo si;
-		ssize_t n = read(sfd, &si, sizeof(si));
+		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = tfd, .events = POLLIN}};
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
+		if (poll(pfd, tfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (tfd >= 0 && (pfd[1].revents & POLLIN)) {
+			ex.timed_out = true;
+			break;
+		}
+		n = read(sfd, &si, sizeof(si));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n != sizeof(si))
 			break;
