@@ -342,6 +342,13 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		.argv = cmd->argv,
 		.envp = cmd->envp,
 		.filter = &spec,
+		.cwd = cmd->cwd,
+		.rlimits = cfg->rlimits,
+		.nrlimits = cfg->nrlimits,
+		.drop_ids = cfg->drop_ids,
+		.uid = cfg->uid,
+		.gid = cfg->gid,
+		.timeout_ms = cfg->timeout_ms,
 	};
 	r = s.ops->spawn(s.p, &sp, &pid);
 	if (r < 0)

@@ -23,12 +23,19 @@ struct jh_sentry_config {
 	const struct jh_platform_ops *platform; /* NULL: unotify */
 	const char *hostname;                   /* uname nodename; NULL: JH_DEFAULT_HOSTNAME */
 	struct jh_sink sink;                    /* where events go; ops NULL: nowhere */
+	int64_t timeout_ms;                     /* > 0: kill the tree after this long */
+	const struct jh_rlimit *rlimits;        /* applied to the first task */
+	size_t nrlimits;
+	bool drop_ids;                          /* run the tasks as uid/gid (started as root) */
+	uid_t uid;
+	gid_t gid;
 };
 
 struct jh_sentry_command {
 	const char *path; /* resolved executable (see jh_sentry_resolve_command) */
 	char *const *argv;
 	char *const *envp;
+	const char *cwd;  /* NULL: inherited */
 };
 
 struct jh_sentry_stats {
@@ -58,6 +65,18 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
  * PATH): a name containing '/' is taken as is. Returns a malloc'd path in
  * *ret; -ENOENT if not found; -EACCES if found but not executable. */
 int jh_sentry_resolve_command(const char *name, char *const *envp, char **ret);
+
+/* Builds the sandbox's environment: PATH (default if the caller has none),
+ * LANG, TERM, TZ, TMPDIR (default /tmp) from `caller`; HOME and USER as given
+ * (NULL: absent); then each entry of `pass` (NULL-terminated, may be NULL):
+ * "NAME=VALUE" sets, "NAME" copies the caller's value if it has one. -EINVAL
+ * for an invalid name. *ret is a NULL-terminated malloc'd array; free it with
+ * jh_sentry_env_free(). */
+int jh_sentry_build_env(char *const *caller, const char *const *pass, const char *home,
+			const char *user, char ***ret);
+void jh_sentry_env_free(char **env);
+/* 0 if `spec` ("NAME" or "NAME=VALUE") has a valid variable name, else -EINVAL. */
+int jh_sentry_env_check(const char *spec);
 
 /* Prints the fate table by class (what passes, what is emulated, what is refused). */
 void jh_sentry_explain_fates(FILE *out);

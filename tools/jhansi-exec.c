@@ -2,36 +2,62 @@
  *
  *   jhansi-exec [OPTIONS] -- COMMAND [ARG...]
  *
- * Argument parsing and presentation only; the work is in sentry/. Exit status:
- * the command's own; 128+N if it died of signal N; 125 for an error of
- * jhansi-exec itself; 126 if the command cannot be executed; 127 if it is not
- * found. */
+ * Argument parsing and presentation only; the work is in sentry/ and audit/.
+ * Exit status: the command's own; 128+N if it died of signal N; 124 when
+ * --timeout expired; 125 for an error of jhansi-exec itself; 126 if the
+ * command cannot be executed; 127 if it is not found. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "audit/event.h"
 #include "base/log.h"
 #include "base/macro.h"
 #include "sentry/sentry.h"
 
+#define EXIT_TIMEOUT 124
 #define EXIT_JHANSI 125
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
+
+/* Started as root, the sandbox runs as this uid/gid ("nobody"), never as 0. */
+#define SANDBOX_UID 65534
+#define SANDBOX_GID 65534
+
+#define MAX_ENV_PASS 128
+#define MAX_PROMPT (1024 * 1024)
 
 extern char **environ;
 
 struct options {
 	bool log_events;
 	bool explain;
+	bool audit;
+	const char *audit_db;
 	const char *hostname;
 	const char *platform;
+	const char *actor;
+	const char *prompt;
+	char *prompt_buf; /* --prompt-file contents */
+	int prompt_record;
+	const char *env_pass[MAX_ENV_PASS + 1];
+	size_t nenv;
+	int64_t timeout_ms;
+	uint64_t memory;
+	uint64_t pids;
 	char **argv;
 };
 
@@ -43,23 +69,102 @@ static void usage(FILE *out)
 	      "by the sentry, dangerous ones are refused, harmless ones run natively.\n"
 	      "\n"
 	      "options:\n"
-	      "  --log-events         print each emulated or refused syscall to stderr\n"
-	      "  --explain            print the platform, the protection layers active on\n"
-	      "                       this host and the syscall fate table; run nothing\n"
-	      "  --hostname NAME      hostname the sandbox sees (default: " JH_DEFAULT_HOSTNAME ")\n"
-	      "  --platform NAME      interception backend: unotify (default)\n"
-	      "  -h, --help           show this help\n"
-	      "  -V, --version        show the version\n"
+	      "  --log-events           print each emulated or refused syscall to stderr\n"
+	      "  --explain              print the platform, the protection layers active on\n"
+	      "                         this host and the syscall fate table; run nothing\n"
+	      "  --hostname NAME        hostname the sandbox sees (default: " JH_DEFAULT_HOSTNAME ")\n"
+	      "  --platform NAME        interception backend: unotify (default)\n"
+	      "  --env NAME[=VALUE]     pass NAME (the caller's value, or VALUE) into the sandbox;\n"
+	      "                         repeatable. Otherwise only PATH, HOME, LANG, TERM, TZ,\n"
+	      "                         USER and TMPDIR are set\n"
+	      "  --timeout SECONDS      kill the whole sandbox after SECONDS (exit status 124)\n"
+	      "  --memory SIZE          limit the address space of each task (e.g. 512M, 2G)\n"
+	      "  --pids N               limit the number of processes (RLIMIT_NPROC of the\n"
+	      "                         sandbox's uid)\n"
+	      "audit:\n"
+	      "  --audit on|off         record the run and its events in the audit store\n"
+	      "                         (default on; $JHANSI_STATE_DIR/audit.db)\n"
+	      "  --audit-db PATH        use the store at PATH\n"
+	      "  --actor ID             who asked for the run (agent, tenant, ticket)\n"
+	      "  --prompt TEXT          the prompt that produced the command (else $JHANSI_PROMPT)\n"
+	      "  --prompt-file FILE     read the prompt from FILE\n"
+	      "  --prompt-record full|digest|none\n"
+	      "                         keep the prompt's text, only its SHA-256, or nothing\n"
+	      "                         (default full)\n"
+	      "  -h, --help             show this help\n"
+	      "  -V, --version          show the version\n"
 	      "\n"
-	      "exit status: COMMAND's own; 128+N if it died of signal N; 125 if jhansi-exec\n"
-	      "itself failed; 126 if COMMAND cannot be executed; 127 if it was not found.\n",
+	      "exit status: COMMAND's own; 128+N if it died of signal N; 124 on --timeout;\n"
+	      "125 if jhansi-exec itself failed; 126 if COMMAND cannot be executed; 127 if\n"
+	      "it was not found.\n",
 	      out);
+}
+
+/* "512M" → bytes. -EINVAL on anything else. */
+static int parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return -EINVAL;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case 't': case 'T': mul = 1ull << 40; end++; break;
+	default: return -EINVAL;
+	}
+	if ((*end == 'B' || *end == 'b') && mul > 1)
+		end++;
+	if (*end || v == 0 || v > UINT64_MAX / mul)
+		return -EINVAL;
+	*ret = v * mul;
+	return 0;
+}
+
+static int read_prompt_file(const char *path, char **ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	if (fd < 0)
+		return jh_negerrno();
+	buf = malloc(MAX_PROMPT + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, MAX_PROMPT + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return jh_negerrno();
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > MAX_PROMPT)
+			return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
 }
 
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_LOG_EVENTS = 0x100, OPT_EXPLAIN, OPT_HOSTNAME, OPT_PLATFORM };
+	enum {
+		OPT_LOG_EVENTS = 0x100, OPT_EXPLAIN, OPT_HOSTNAME, OPT_PLATFORM, OPT_ENV,
+		OPT_TIMEOUT, OPT_MEMORY, OPT_PIDS, OPT_AUDIT, OPT_AUDIT_DB, OPT_ACTOR, OPT_PROMPT,
+		OPT_PROMPT_FILE, OPT_PROMPT_RECORD,
+	};
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -67,10 +172,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"explain", no_argument, NULL, OPT_EXPLAIN},
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"env", required_argument, NULL, OPT_ENV},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"memory", required_argument, NULL, OPT_MEMORY},
+		{"pids", required_argument, NULL, OPT_PIDS},
+		{"audit", required_argument, NULL, OPT_AUDIT},
+		{"audit-db", required_argument, NULL, OPT_AUDIT_DB},
+		{"actor", required_argument, NULL, OPT_ACTOR},
+		{"prompt", required_argument, NULL, OPT_PROMPT},
+		{"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},
+		{"prompt-record", required_argument, NULL, OPT_PROMPT_RECORD},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, r;
 
+	o->audit = true;
+	o->prompt_record = JH_AUDIT_PROMPT_FULL;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -98,17 +215,97 @@ static int parse_args(int argc, char **argv, struct options *o)
 						    optarg);
 			o->platform = optarg;
 			break;
+		case OPT_ENV:
+			if (jh_sentry_env_check(optarg) < 0)
+				return jh_log_errno(-EINVAL, "invalid --env '%s': expected NAME or NAME=VALUE",
+						    optarg);
+			if (o->nenv >= MAX_ENV_PASS)
+				return jh_log_errno(-EINVAL, "too many --env options (at most %d)",
+						    MAX_ENV_PASS);
+			o->env_pass[o->nenv++] = optarg;
+			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			double secs;
+			errno = 0;
+			secs = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(secs > 0) || secs > 1e7)
+				return jh_log_errno(-EINVAL, "invalid --timeout '%s': a number of seconds",
+						    optarg);
+			o->timeout_ms = (int64_t)(secs * 1000.0);
+			if (o->timeout_ms == 0)
+				o->timeout_ms = 1;
+			break;
+		}
+		case OPT_MEMORY:
+			if (parse_size(optarg, &o->memory) < 0)
+				return jh_log_errno(-EINVAL, "invalid --memory '%s': a size such as 512M",
+						    optarg);
+			break;
+		case OPT_PIDS: {
+			char *end;
+			errno = 0;
+			o->pids = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->pids == 0 || o->pids > 4194304)
+				return jh_log_errno(-EINVAL, "invalid --pids '%s': a positive number",
+						    optarg);
+			break;
+		}
+		case OPT_AUDIT:
+			if (strcmp(optarg, "on") == 0)
+				o->audit = true;
+			else if (strcmp(optarg, "off") == 0)
+				o->audit = false;
+			else
+				return jh_log_errno(-EINVAL, "invalid --audit '%s': on or off", optarg);
+			break;
+		case OPT_AUDIT_DB:
+			o->audit_db = optarg;
+			break;
+		case OPT_ACTOR:
+			o->actor = optarg;
+			break;
+		case OPT_PROMPT:
+			o->prompt = optarg;
+			break;
+		case OPT_PROMPT_FILE:
+			free(o->prompt_buf);
+			o->prompt_buf = NULL;
+			r = read_prompt_file(optarg, &o->prompt_buf);
+			if (r < 0)
+				return jh_log_errno(-EINVAL, "cannot read --prompt-file '%s': %s", optarg,
+						    r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+			o->prompt = o->prompt_buf;
+			break;
+		case OPT_PROMPT_RECORD:
+			r = jh_audit_prompt_record_from_name(optarg);
+			if (r < 0)
+				return jh_log_errno(-EINVAL,
+						    "invalid --prompt-record '%s': full, digest or none",
+						    optarg);
+			o->prompt_record = r;
+			break;
 		case '?':
 		default:
-			if (optopt)
+			if (optopt && optopt < 0x100)
 				return jh_log_errno(-EINVAL, "unknown option '-%c'; see 'jhansi-exec --help'",
 						    optopt);
+			if (optopt)
+				return jh_log_errno(-EINVAL, "option '%s' needs an argument",
+						    argv[optind - 1]);
 			return jh_log_errno(-EINVAL, "unknown option '%s'; see 'jhansi-exec --help'",
 					    argv[optind - 1]);
 		}
 	}
+	if (!o->prompt)
+		o->prompt = getenv("JHANSI_PROMPT");
 	o->argv = argv + optind;
 	return 0;
+}
+
+static bool cgroup_v2_available(void)
+{
+	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
 }
 
 static void explain(const struct options *o)
@@ -118,6 +315,7 @@ static void explain(const struct options *o)
 	struct utsname u;
 	int pr = ops->probe(&reason);
 	bool sync_wakeup = false;
+	_cleanup_free_ char *db = NULL;
 
 	if (uname(&u) == 0) {
 		int maj = 0, min = 0;
@@ -135,23 +333,147 @@ static void explain(const struct options *o)
 	printf("  syscall mediation        %s: emulated and refused calls serviced by the sentry\n",
 	       ops->name);
 	printf("  no_new_privs             active: setuid binaries gain nothing\n");
+	printf("  identity                 %s\n",
+	       geteuid() == 0 ? "started as root: tasks run as uid/gid 65534, no groups"
+			      : "tasks run as the caller's uid");
 	printf("  own session              active: no controlling terminal, TIOCSTI refused\n");
 	printf("  supervision              subreaper, parent-death signal; no task outlives the run\n");
 	printf("  file descriptors         only 0, 1, 2 are inherited\n");
+	printf("  environment              minimal: PATH HOME LANG TERM TZ USER TMPDIR, plus --env\n");
 	printf("  hostname                 '%s' (uname is emulated)\n",
 	       o->hostname ? o->hostname : JH_DEFAULT_HOSTNAME);
+	printf("  limits                   core dumps off; --timeout kills the tree; --memory as\n"
+	       "                           RLIMIT_AS, --pids as RLIMIT_NPROC (cgroup v2: %s, not used)\n",
+	       cgroup_v2_available() ? "present" : "absent");
 	printf("  namespaces               not used: the sentry alone holds the boundary\n");
 	printf("  landlock                 not used\n");
 	printf("  filesystem view          not mediated yet: path syscalls pass\n");
 	printf("  network                  not mediated yet: socket syscalls pass\n");
+	if (!o->audit)
+		printf("  audit                    OFF (--audit off): nothing is recorded\n");
+	else if (o->audit_db)
+		printf("  audit                    on: %s\n", o->audit_db);
+	else if (jh_audit_default_path(false, &db) == 0)
+		printf("  audit                    on: %s\n", db);
+	else
+		printf("  audit                    on: no state directory (set JHANSI_STATE_DIR)\n");
 	printf("\n");
 	jh_sentry_explain_fates(stdout);
+}
+
+static int64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The policy in force, as canonical text: sorted key=value lines. Recorded
+ * (and hashed) in the run record. */
+static char *policy_text(const struct options *o, bool drop_ids)
+{
+	char *s = NULL;
+
+	if (asprintf(&s,
+		     "env.pass=%zu\n"
+		     "fates=abi/syscalls.tsv@%s\n"
+		     "hostname=%s\n"
+		     "ids=%s\n"
+		     "limits.memory=%llu\n"
+		     "limits.pids=%llu\n"
+		     "limits.timeout_ms=%lld\n"
+		     "network=pass\n"
+		     "view=host\n",
+		     o->nenv, JH_VERSION, o->hostname ? o->hostname : JH_DEFAULT_HOSTNAME,
+		     drop_ids ? "65534:65534" : "caller", (unsigned long long)o->memory,
+		     (unsigned long long)o->pids, (long long)o->timeout_ms) < 0)
+		return NULL;
+	return s;
+}
+
+struct audit_ctx {
+	struct jh_audit *store;
+	struct jh_audit_run *run;
+};
+
+static int audit_begin(struct audit_ctx *a, const struct options *o, const char *path,
+		       char *const *envp, bool drop_ids, int64_t start_wall, int64_t start_mono)
+{
+	char exe_sha[JH_AUDIT_HEX_LEN] = "", env_sha[JH_AUDIT_HEX_LEN];
+	char host[HOST_NAME_MAX + 1] = "";
+	char cwd[PATH_MAX];
+	struct passwd *pw = getpwuid(getuid());
+	_cleanup_free_ char *policy = policy_text(o, drop_ids);
+	struct jh_audit_run_info info;
+	int r;
+
+	if (!policy)
+		return -ENOMEM;
+	r = jh_audit_open(o->audit_db, JH_AUDIT_OPEN_CREATE, &a->store);
+	if (r < 0)
+		return r;
+	if (jh_audit_file_sha256_hex(path, exe_sha) < 0)
+		exe_sha[0] = '\0';
+	jh_audit_env_digest_hex((const char *const *)envp, env_sha);
+	gethostname(host, sizeof(host) - 1);
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = '\0';
+	info = (struct jh_audit_run_info){
+		.actor = o->actor,
+		.user = pw ? pw->pw_name : NULL,
+		.host = host,
+		.uid = (uint32_t)getuid(),
+		.argv = (const char *const *)o->argv,
+		.exe_path = path,
+		.exe_sha256_hex = exe_sha[0] ? exe_sha : NULL,
+		.cwd = cwd[0] ? cwd : NULL,
+		.env_digest_hex = env_sha,
+		.prompt = o->prompt,
+		.prompt_record = o->prompt_record,
+		.policy_text = policy,
+		.platform = o->platform ? o->platform : "unotify",
+		.layers = drop_ids ? "seccomp,no_new_privs,session,subreaper,ids-dropped"
+				   : "seccomp,no_new_privs,session,subreaper",
+		.workspace = NULL,
+		.start_wall_ns = start_wall,
+		.start_mono_ns = start_mono,
+	};
+	return jh_audit_run_begin(a->store, &info, &a->run);
+}
+
+/* Ends the audit record; returns -errno if the record could not be made durable. */
+static int audit_end(struct audit_ctx *a, const struct jh_run_result *res, int setup_error,
+		     const char *reason, int64_t start_mono)
+{
+	struct jh_audit_run_end end = {.exit_status = -1, .reason = reason};
+	int r;
+
+	if (!a->run)
+		return 0;
+	if (res && !setup_error) {
+		int st = res->exit.wait_status;
+		if (WIFEXITED(st) && !res->exit.exec_errno)
+			end.exit_status = WEXITSTATUS(st);
+		if (WIFSIGNALED(st))
+			end.term_signal = WTERMSIG(st);
+		end.timed_out = res->exit.timed_out;
+		end.sentry_failed = res->sentry_error != 0;
+	} else
+		end.sentry_failed = true;
+	end.end_wall_ns = now_ns(CLOCK_REALTIME);
+	end.duration_ns = now_ns(CLOCK_MONOTONIC) - start_mono;
+	r = jh_audit_run_end(a->run, &end);
+	a->run = NULL;
+	return r;
 }
 
 static int exit_code_of(const struct jh_run_result *res)
 {
 	int st = res->exit.wait_status;
 
+	if (res->exit.timed_out)
+		return EXIT_TIMEOUT;
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	if (WIFSIGNALED(st))
@@ -165,9 +487,19 @@ int main(int argc, char **argv)
 	struct jh_sentry_config cfg = {0};
 	struct jh_sentry_command cmd;
 	struct jh_run_result res;
+	struct jh_sink log_sink = {0}, audit_sink = {0};
+	struct jh_sink_tee tee = {0};
+	struct audit_ctx audit = {0};
+	struct jh_rlimit rlimits[4];
+	size_t nrl = 0;
 	_cleanup_free_ char *path = NULL;
+	char **envp = NULL;
+	const char *home;
+	int64_t start_wall, start_mono;
 	int log_fd = STDERR_FILENO;
-	int r;
+	int r, code;
+	bool drop_ids = geteuid() == 0;
+	char reason[256] = "";
 
 	/* Before any thread exists: these are forwarded to the sandbox. */
 	r = jh_sentry_block_signals();
@@ -187,38 +519,104 @@ int main(int argc, char **argv)
 		return EXIT_JHANSI;
 	}
 
-	r = jh_sentry_resolve_command(o.argv[0], environ, &path);
+	home = getenv("HOME");
+	r = jh_sentry_build_env(environ, o.env_pass, drop_ids ? "/tmp" : home,
+				drop_ids ? "nobody" : getenv("USER"), &envp);
+	if (r < 0) {
+		jh_error("cannot build the sandbox environment: %s", strerror(-r));
+		return EXIT_JHANSI;
+	}
+
+	r = jh_sentry_resolve_command(o.argv[0], envp, &path);
 	if (r == -ENOENT) {
 		jh_error("'%s': command not found", o.argv[0]);
-		return EXIT_NOT_FOUND;
+		code = EXIT_NOT_FOUND;
+		goto out;
 	}
 	if (r < 0) {
 		jh_error("cannot execute '%s': %s", o.argv[0], strerror(-r));
-		return r == -ENOMEM ? EXIT_JHANSI : EXIT_CANNOT_EXEC;
+		code = r == -ENOMEM ? EXIT_JHANSI : EXIT_CANNOT_EXEC;
+		goto out;
 	}
+
+	rlimits[nrl++] = (struct jh_rlimit){RLIMIT_CORE, 0, 0};
+	if (o.memory)
+		rlimits[nrl++] = (struct jh_rlimit){RLIMIT_AS, o.memory, o.memory};
+	if (o.pids)
+		rlimits[nrl++] = (struct jh_rlimit){RLIMIT_NPROC, o.pids, o.pids};
+
+	start_wall = now_ns(CLOCK_REALTIME);
+	start_mono = now_ns(CLOCK_MONOTONIC);
+	if (o.audit) {
+		r = audit_begin(&audit, &o, path, envp, drop_ids, start_wall, start_mono);
+		if (r < 0) {
+			jh_error("cannot record the run in the audit store%s%s: %s (use --audit off "
+				 "to run without a record)",
+				 o.audit_db ? " " : "", o.audit_db ? o.audit_db : "",
+				 r == -EBADMSG ? "not a jhansi audit store, or corrupt" : strerror(-r));
+			code = EXIT_JHANSI;
+			goto out;
+		}
+		jh_audit_run_sink(audit.run, &audit_sink);
+	}
+	if (o.log_events)
+		jh_sink_stderr_init(&log_sink, &log_fd);
+	if (audit_sink.ops)
+		tee.to[tee.n++] = audit_sink;
+	if (log_sink.ops)
+		tee.to[tee.n++] = log_sink;
+	if (tee.n)
+		jh_sink_tee_init(&cfg.sink, &tee);
 
 	cfg.platform = jh_platform_by_name(o.platform);
 	cfg.hostname = o.hostname;
-	if (o.log_events)
-		jh_sink_stderr_init(&cfg.sink, &log_fd);
+	cfg.timeout_ms = o.timeout_ms;
+	cfg.rlimits = rlimits;
+	cfg.nrlimits = nrl;
+	cfg.drop_ids = drop_ids;
+	cfg.uid = SANDBOX_UID;
+	cfg.gid = SANDBOX_GID;
 
-	cmd = (struct jh_sentry_command){.path = path, .argv = o.argv, .envp = environ};
+	cmd = (struct jh_sentry_command){.path = path, .argv = o.argv, .envp = envp};
 	r = jh_sentry_run(&cfg, &cmd, &res);
 	if (r < 0) {
 		jh_error("cannot start the sandbox: %s", strerror(-r));
-		return EXIT_JHANSI;
+		snprintf(reason, sizeof(reason), "setup failed: %s", strerror(-r));
+		audit_end(&audit, NULL, r, reason, start_mono);
+		code = EXIT_JHANSI;
+		goto out;
 	}
 	if (res.exit.exec_errno) {
 		jh_error("cannot execute '%s': %s", path, strerror(res.exit.exec_errno));
-		return res.exit.exec_errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
-	}
-	if (res.sentry_error) {
+		snprintf(reason, sizeof(reason), "exec failed: %s", strerror(res.exit.exec_errno));
+		code = res.exit.exec_errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+	} else if (res.sentry_error) {
 		jh_error("the sentry failed during the run (%s); the sandbox was stopped",
 			 strerror(-res.sentry_error));
-		return EXIT_JHANSI;
+		snprintf(reason, sizeof(reason), "sentry failed: %s", strerror(-res.sentry_error));
+		code = EXIT_JHANSI;
+	} else {
+		if (res.exit.timed_out) {
+			jh_error("timed out after %.3g s; the sandbox was killed",
+				 (double)o.timeout_ms / 1000.0);
+			snprintf(reason, sizeof(reason), "timeout after %lld ms",
+				 (long long)o.timeout_ms);
+		}
+		if (res.exit.filter_killed)
+			jh_error("task %d was killed by the seccomp filter (foreign syscall ABI)",
+				 (int)res.exit.filter_killed_tid);
+		code = exit_code_of(&res);
 	}
-	if (res.exit.filter_killed)
-		jh_error("task %d was killed by the seccomp filter (foreign syscall ABI)",
-			 (int)res.exit.filter_killed_tid);
-	return exit_code_of(&res);
+	r = audit_end(&audit, &res, 0, reason[0] ? reason : NULL, start_mono);
+	if (r < 0) {
+		jh_error("the audit record of this run is incomplete: %s", strerror(-r));
+		if (code == 0)
+			code = EXIT_JHANSI;
+	}
+out:
+	if (audit.store)
+		jh_audit_close(audit.store);
+	jh_sentry_env_free(envp);
+	free(o.prompt_buf);
+	return code;
 }

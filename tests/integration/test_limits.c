@@ -1,0 +1,164 @@
+/* Environment, identity, limits and the audit record of real runs. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define RUN(r, ...) cr_assert_eq(run_jx(&(r), __VA_ARGS__, NULL), 0, "spawning jhansi-exec failed")
+
+Test(environment, caller_secrets_stay_out_unless_passed)
+{
+	struct run_result r;
+
+	setenv("AWS_SECRET_ACCESS_KEY", "hunter2-secret", 1);
+	setenv("JH_TEST_PASSED", "visible", 1);
+	RUN(r, "--", "env");
+	cr_assert_eq(r.status, 0);
+	cr_assert_null(strstr(r.out, "hunter2-secret"), "secret leaked: %s", r.out);
+	cr_assert_null(strstr(r.out, "JH_TEST_PASSED"));
+	cr_assert(strstr(r.out, "PATH="));
+	cr_assert(strstr(r.out, "HOME="));
+	run_result_free(&r);
+
+	RUN(r, "--env", "JH_TEST_PASSED", "--env", "EXTRA=set-here", "--", "env");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "JH_TEST_PASSED=visible\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "EXTRA=set-here\n"));
+	cr_assert_null(strstr(r.out, "hunter2-secret"));
+	run_result_free(&r);
+
+	RUN(r, "--env", "1BAD", "--", "true");
+	cr_assert_eq(r.status, 125);
+	run_result_free(&r);
+}
+
+Test(identity, tasks_never_run_as_root)
+{
+	struct run_result r;
+	char want[32];
+
+	RUN(r, "--", "id", "-u");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof(want), "%d\n", geteuid() == 0 ? 65534 : (int)geteuid());
+	cr_assert_str_eq(r.out, want);
+	run_result_free(&r);
+	/* and they cannot read what only root may */
+	RUN(r, "--", "cat", "/etc/shadow");
+	cr_assert_neq(r.status, 0, "read /etc/shadow: %s", r.out);
+	run_result_free(&r);
+}
+
+Test(limits, timeout_kills_the_tree_with_124, .timeout = 60)
+{
+	struct run_result r;
+
+	RUN(r, "--timeout", "1", "--", "sh", "-c", "sleep 100 & sleep 100");
+	cr_assert_eq(r.status, 124, "status %d", r.status);
+	cr_assert(strstr(r.err, "timed out"), "%s", r.err);
+	run_result_free(&r);
+	RUN(r, "--timeout", "abc", "--", "true");
+	cr_assert_eq(r.status, 125);
+	run_result_free(&r);
+}
+
+Test(limits, memory_limit_stops_a_2gib_allocation, .timeout = 60)
+{
+	struct run_result r;
+
+	RUN(r, "--memory", "256M", "--", prog_path("memhog"), "2048");
+	cr_assert_neq(r.status, 0, "2 GiB allocated under --memory 256M");
+	cr_assert_null(strstr(r.out, "allocated"));
+	run_result_free(&r);
+	RUN(r, "--memory", "lots", "--", "true");
+	cr_assert_eq(r.status, 125);
+	run_result_free(&r);
+}
+
+Test(limits, pids_limit_contains_a_fork_bomb, .timeout = 120)
+{
+	struct run_result r;
+	long made;
+
+	RUN(r, "--pids", "150", "--", prog_path("forkbomb"));
+	cr_assert_eq(r.status, 0, "status %d err %s", r.status, r.err);
+	made = strtol(r.out + 5, NULL, 10);
+	cr_assert_lt(made, 150, "%s", r.out);
+	run_result_free(&r);
+	/* the host still answers, and the children are gone */
+	RUN(r, "--", "true");
+	cr_assert_eq(r.status, 0);
+	run_result_free(&r);
+}
+
+Test(audit, a_run_with_a_prompt_is_recorded_and_verifies)
+{
+	struct run_result r;
+	char *dir = make_tmpdir();
+	char db[4096];
+	const char *runs[] = {JA_PATH, "--db", db, "runs", NULL};
+	const char *show[] = {JA_PATH, "--db", db, "show", "1", NULL};
+	const char *verify[] = {JA_PATH, "--db", db, "verify", NULL};
+
+	snprintf(db, sizeof(db), "%s/audit.db", dir);
+	RUN(r, "--audit-db", db, "--actor", "agent-42", "--prompt", "write a csv parser", "--",
+	    prog_path("try-syscall"), "mount");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(run_argv(runs, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "agent-42") && strstr(r.out, "try-syscall"), "%s", r.out);
+	run_result_free(&r);
+	cr_assert_eq(run_argv(show, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "write a csv parser"), "%s", r.out);
+	cr_assert(strstr(r.out, "mount("), "%s", r.out);
+	cr_assert(strstr(r.out, "EPERM"), "%s", r.out);
+	run_result_free(&r);
+	cr_assert_eq(run_argv(verify, &r), 0);
+	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+}
+
+Test(audit, audit_off_writes_no_store)
+{
+	struct run_result r;
+	char *dir = make_tmpdir();
+	char db[4096];
+
+	snprintf(db, sizeof(db), "%s/audit.db", dir);
+	RUN(r, "--audit", "off", "--audit-db", db, "--", "true");
+	cr_assert_eq(r.status, 0);
+	cr_assert_neq(access(db, F_OK), 0, "store created with --audit off");
+	run_result_free(&r);
+	RUN(r, "--audit", "maybe", "--", "true");
+	cr_assert_eq(r.status, 125);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+}
+
+Test(audit, an_unusable_store_is_a_one_line_125)
+{
+	struct run_result r;
+	char *dir = make_tmpdir();
+	char db[4096];
+	FILE *f;
+
+	snprintf(db, sizeof(db), "%s/audit.db", dir);
+	f = fopen(db, "w");
+	cr_assert(f);
+	fputs("this is not a database, just some text long enough to not be empty\n", f);
+	fclose(f);
+	RUN(r, "--audit-db", db, "--", "true");
+	cr_assert_eq(r.status, 125, "status %d", r.status);
+	cr_assert(strstr(r.err, "audit"), "%s", r.err);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+}
