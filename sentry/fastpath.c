@@ -10,6 +10,8 @@
  *   personality  passes for the query (0xffffffff) and PER_LINUX
  *   seccomp      passes without SECCOMP_FILTER_FLAG_NEW_LISTENER
  *   ioctl        passes except TIOCSTI and TIOCLINUX
+ *   kill, getpgid, getsid, prlimit64, sched_set* ... (pids.c)
+ *                passes when the target pid is 0: the caller itself
  *
  * `personality` and `ioctl` take an unsigned int: the kernel ignores the upper
  * 32 bits of the register, so the rules compare the low 32 bits only, or a task
@@ -135,6 +137,18 @@ static int add_fast_paths(struct spec_builder *b)
 	if ((nr = nr_of("seccomp")) >= 0 &&
 	    (r = allow_if(b, nr, 1, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0)) < 0)
 		return r;
+	/* Calls naming another process pass when they name the caller (0). */
+	for (size_t i = 0; i < jh_abi_syscall_count(jh_abi_native_arch()); i++) {
+		const struct jh_syscall_info *info = jh_abi_syscall_at(jh_abi_native_arch(), i);
+
+		if (info->fate != JH_FATE_EMULATE || !info->handler)
+			continue;
+		if (strcmp(info->handler, "pid_arg0") == 0 || strcmp(info->handler, "kill") == 0) {
+			r = allow_if(b, info->nr, 0, LO32, 0);
+			if (r < 0)
+				return r;
+		}
+	}
 	if ((nr = nr_of("ioctl")) >= 0 &&
 	    (r = allow_unless_lo32(b, nr, 1, tty_refused, JH_ARRAY_SIZE(tty_refused))) < 0)
 		return r;

@@ -53,9 +53,19 @@ extern const struct jh_handler_entry jh_proc_handlers[];
 extern const struct jh_handler_entry jh_fd_handlers[];
 extern const struct jh_handler_entry jh_fs_handlers[];  /* sentry/fs.c: path syscalls */
 extern const struct jh_handler_entry jh_net_handlers[]; /* sentry/net.c: sockets */
+extern const struct jh_handler_entry jh_pid_handlers[]; /* sentry/pids.c: other processes */
 
 /* The configured hostname. */
 const char *jh_sentry_hostname(const struct jh_sentry *s);
+
+/* Sandbox membership without a pid namespace: a task is the sandbox's when its
+ * session is one the sandbox made (the first task's, or one a task made with
+ * setsid(), recorded by the setsid handler). Host processes, jhansi-exec and
+ * its helpers are in other sessions. */
+#define JH_MAX_SESSIONS 1024
+bool jh_sentry_owns_pid(const struct jh_sentry *s, pid_t pid);
+bool jh_sentry_owns_session(const struct jh_sentry *s, pid_t sid);
+int jh_sentry_add_session(struct jh_sentry *s, pid_t sid);
 
 /* Copies string argument `i` of the call into a call-owned buffer (at most four
  * per call) and returns its length, or -EFAULT / -ENAMETOOLONG / -ESRCH. The

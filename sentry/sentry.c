@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/macro.h"
@@ -32,6 +33,12 @@ struct jh_sentry {
 	int max_nr;
 	jh_handler_fn *table; /* [max_nr + 1] */
 	pid_t first_pid;
+	/* Sessions of the sandbox: the first task's (it is a session leader) and
+	 * each one a task made with setsid(). Without a pid namespace, "is this
+	 * pid ours" is "is its session one of these". Touched by the dispatcher
+	 * thread only. */
+	pid_t sessions[JH_MAX_SESSIONS];
+	size_t nsessions;
 	atomic_bool stopping;
 	int error;
 	struct jh_sentry_stats stats;
@@ -40,6 +47,33 @@ struct jh_sentry {
 const char *jh_sentry_hostname(const struct jh_sentry *s)
 {
 	return s->hostname;
+}
+
+bool jh_sentry_owns_session(const struct jh_sentry *s, pid_t sid)
+{
+	if (sid <= 0)
+		return false;
+	for (size_t i = 0; i < s->nsessions; i++)
+		if (s->sessions[i] == sid)
+			return true;
+	return false;
+}
+
+bool jh_sentry_owns_pid(const struct jh_sentry *s, pid_t pid)
+{
+	if (pid <= 0)
+		return false;
+	return jh_sentry_owns_session(s, getsid(pid));
+}
+
+int jh_sentry_add_session(struct jh_sentry *s, pid_t sid)
+{
+	if (jh_sentry_owns_session(s, sid))
+		return 0;
+	if (s->nsessions >= JH_ARRAY_SIZE(s->sessions))
+		return -ENOSPC;
+	s->sessions[s->nsessions++] = sid;
+	return 0;
 }
 
 void jh_sentry_forwarded_signals(sigset_t *ret)
@@ -71,6 +105,7 @@ static jh_handler_fn find_handler(const char *name)
 		jh_fd_handlers,
 		jh_fs_handlers,
 		jh_net_handlers,
+		jh_pid_handlers,
 	};
 
 	for (size_t r = 0; r < JH_ARRAY_SIZE(registries); r++)
@@ -354,6 +389,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	if (r < 0)
 		goto out;
 	s.first_pid = pid;
+	s.sessions[s.nsessions++] = pid; /* the first task is a session leader */
 
 	r = -pthread_create(&th, NULL, dispatch_main, &s);
 	if (r < 0) {

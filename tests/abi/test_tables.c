@@ -324,6 +324,15 @@ Test(unit, emulated_syscalls_name_their_handler)
 	expect_fate("ioctl", JH_FATE_EMULATE, 0, "ioctl");
 }
 
+Test(unit, calls_naming_other_processes_are_checked_by_the_sentry)
+{
+	expect_fate("kill", JH_FATE_EMULATE, 0, "kill");
+	expect_fate("tgkill", JH_FATE_EMULATE, 0, "tgid_tid");
+	expect_fate("prlimit64", JH_FATE_EMULATE, 0, "pid_arg0");
+	expect_fate("setsid", JH_FATE_EMULATE, 0, "setsid");
+	expect_fate("setpriority", JH_FATE_EMULATE, 0, "priority");
+}
+
 Test(unit, everyday_syscalls_pass)
 {
 	static const char *const passed[] = {
@@ -346,8 +355,6 @@ Test(unit, everyday_syscalls_pass)
 	    "fork",
 	    "vfork",
 	    "wait4",
-	    "kill",
-	    "tgkill",
 	    "socket",
 	    "connect",
 	    "bind",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -161,4 +162,78 @@ Test(audit, an_unusable_store_is_a_one_line_125)
 	run_result_free(&r);
 	rmtree(dir);
 	free(dir);
+}
+
+/* A host process of the same uid as the sandbox: without a pid namespace it
+ * is one kill() away, and must look as if it did not exist. */
+static void check_host_process_unreachable(pid_t target)
+{
+	static const char *const esrch[] = {
+		"kill",	   "kill-hidden", "kill-pgrp", "tkill",	      "tgkill", "rt_sigqueueinfo",
+		"pidfd_open", "prlimit",   "getsid",    "getpgid",     "sched_setaffinity",
+		"setpriority",
+	};
+	struct run_result r;
+	char pid[32], want[64];
+
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	RUN(r, "--", prog_path("signal-host"), pid);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (size_t i = 0; i < sizeof(esrch) / sizeof(esrch[0]); i++) {
+		snprintf(want, sizeof(want), "\n%s=ESRCH\n", esrch[i]);
+		cr_assert(strstr(r.out, want) || strncmp(r.out, want + 1, strlen(want) - 1) == 0,
+			  "%s reached pid %s:\n%s", esrch[i], pid, r.out);
+	}
+	cr_assert(strstr(r.out, "setpriority-user=EPERM"), "%s", r.out);
+	cr_assert(strstr(r.out, "kill-self=OK") && strstr(r.out, "kill-own-group=OK"), "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(processes, host_processes_cannot_be_signalled_or_touched, .timeout = 60)
+{
+	pid_t sleeper = fork();
+	int st;
+
+	cr_assert_geq(sleeper, 0);
+	if (sleeper == 0) {
+		/* same uid as the sandbox when root: it drops to 65534 */
+		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(1);
+		execlp("sleep", "sleep", "300", (char *)NULL);
+		_exit(127);
+	}
+	usleep(100 * 1000);
+	check_host_process_unreachable(sleeper);
+	/* still alive: */
+	cr_assert_eq(kill(sleeper, 0), 0);
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, &st, 0);
+}
+
+Test(processes, the_sentry_itself_cannot_be_signalled, .timeout = 60)
+{
+	struct run_result r;
+
+	/* $PPID of the first task is jhansi-exec (the sentry) */
+	RUN(r, "--", "sh", "-c", "kill -TERM $PPID; echo rc=$?");
+	cr_assert_eq(r.status, 0, "jhansi-exec got the signal: %d %s", r.status, r.err);
+	cr_assert(strstr(r.out, "rc=1"), "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(processes, sandbox_tasks_signal_each_other_and_new_sessions, .timeout = 60)
+{
+	struct run_result r;
+
+	/* The regex matches the sleep's command line ("sleep 77.5"), never the
+	 * shell's, which only holds "$n.5". */
+	RUN(r, "--", "sh", "-c",
+	    "sleep 100 & p=$!; kill $p && wait $p; echo first=$?; "
+	    "n=77; setsid sleep $n.5 & sleep 0.3; pkill -f 'sleep 7[7].5'; echo pkill=$?; "
+	    "sleep 0.2; pgrep -f 'sleep 7[7].5' || echo gone");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "first=143"), "%s", r.out);
+	cr_assert(strstr(r.out, "pkill=0"), "a task in a new session was not signalled: %s", r.out);
+	cr_assert(strstr(r.out, "gone"), "%s", r.out);
+	run_result_free(&r);
 }
