@@ -225,12 +225,12 @@ Test(processes, sandbox_tasks_signal_each_other_and_new_sessions, .timeout = 60)
 {
 	struct run_result r;
 
-	/* The regex matches the sleep's command line ("sleep 77.5"), never the
-	 * shell's, which only holds "$n.5". */
+	/* The pattern is unique to this run (the shell's pid) and matches the
+	 * sleep's command line, never the shell's, which only holds "$n.5". */
 	RUN(r, "--", "sh", "-c",
 	    "sleep 100 & p=$!; kill $p && wait $p; echo first=$?; "
-	    "n=77; setsid sleep $n.5 & sleep 0.3; pkill -f 'sleep 7[7].5'; echo pkill=$?; "
-	    "sleep 0.2; pgrep -f 'sleep 7[7].5' || echo gone");
+	    "n=1$$; setsid sleep $n.5 & sleep 0.3; pkill -f \"sleep $n[.]5\"; echo pkill=$?; "
+	    "sleep 0.2; pgrep -f \"sleep $n[.]5\" || echo gone");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "first=143"), "%s", r.out);
 	cr_assert(strstr(r.out, "pkill=0"), "a task in a new session was not signalled: %s", r.out);
