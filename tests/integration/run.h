@@ -24,4 +24,16 @@ const char *prog_path(const char *name);
 char *make_tmpdir(void);
 void rmtree(const char *dir);
 
+/* Skips the current test for `reason` (a missing kernel feature, a missing
+ * tool) — or fails it when JH_MUST_WORK=1 is set, as CI does, so that a green
+ * CI cannot hide a layer that did not run. */
+#define JH_SKIP_OR_FAIL(...)                                                                       \
+	do {                                                                                       \
+		const char *must_ = getenv("JH_MUST_WORK");                                        \
+		if (must_ && *must_ && *must_ != '0')                                              \
+			cr_fail("required but unavailable (JH_MUST_WORK): " __VA_ARGS__);          \
+		else                                                                               \
+			cr_skip_test(__VA_ARGS__);                                                 \
+	} while (0)
+
 #endif

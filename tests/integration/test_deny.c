@@ -78,7 +78,7 @@ Test(deny, int80_kills_the_task_and_is_reported)
 	struct run_result r;
 
 #if !defined(__x86_64__)
-	cr_skip_test("x86_64 only");
+	cr_skip_test("x86_64 only"); /* an architecture fact, not a missing layer */
 #endif
 	RUN(r, "--log-events", "--", prog_path("foreign-abi"), "int80");
 	cr_assert_eq(r.status, 128 + 31, "status %d out %s", r.status, r.out);
@@ -92,7 +92,7 @@ Test(deny, x32_syscalls_kill_the_task)
 	struct run_result r;
 
 #if !defined(__x86_64__)
-	cr_skip_test("x86_64 only");
+	cr_skip_test("x86_64 only"); /* an architecture fact, not a missing layer */
 #endif
 	RUN(r, "--", prog_path("foreign-abi"), "x32");
 	cr_assert_eq(r.status, 128 + 31, "status %d out %s", r.status, r.out);
