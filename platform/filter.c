@@ -3,7 +3,8 @@
  * The program checks the architecture once (a foreign one, including x32 on
  * x86_64, kills the process), then tests syscall numbers as a binary tree
  * (SCMP_FLTATR_CTL_OPTIMIZE=2) with the hot ones prioritised. Whatever no rule
- * allows or refuses is intercepted (SECCOMP_RET_USER_NOTIF): unknown and future
+ * allows or refuses is intercepted (SECCOMP_RET_USER_NOTIF, or SECCOMP_RET_TRACE
+ * for the ptrace backend): unknown and future
  * syscall numbers reach the sentry, which answers ENOSYS and records them.
  *
  * The program is exported to memory here, in the supervisor, and installed by
@@ -55,6 +56,12 @@ static int add_rule(scmp_filter_ctx ctx, const struct jh_filter_rule *r)
 
 int jh_filter_compile(const struct jh_filter_spec *spec, void **ret_prog, size_t *ret_len)
 {
+	return jh_filter_compile_ex(spec, JH_INTERCEPT_NOTIFY, ret_prog, ret_len);
+}
+
+int jh_filter_compile_ex(const struct jh_filter_spec *spec, enum jh_filter_intercept how,
+			 void **ret_prog, size_t *ret_len)
+{
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	_cleanup_close_ int mfd = -1;
 	_cleanup_free_ void *prog = NULL;
@@ -62,7 +69,9 @@ int jh_filter_compile(const struct jh_filter_spec *spec, void **ret_prog, size_t
 	ssize_t n;
 	int r;
 
-	ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	/* RET_TRACE carries no data we rely on: the ptrace backend treats every
+	 * seccomp stop as an interception, whichever filter produced it. */
+	ctx = seccomp_init(how == JH_INTERCEPT_TRACE ? SCMP_ACT_TRACE(0) : SCMP_ACT_NOTIFY);
 	if (!ctx)
 		return -ENOMEM;
 	/* Only the native architecture: i386 (int 0x80) and x32 kill. */

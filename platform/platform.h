@@ -2,8 +2,8 @@
  * intercepted, read and answered. The sentry is written against this
  * interface only, and does not know which backend it runs on.
  *
- * Backends: `unotify` (seccomp user notification; fds injected with ADDFD) and,
- * later, `ptrace` (syscall stops; register access). Both deliver the same
+ * Backends: `unotify` (seccomp user notification; fds injected with ADDFD) and
+ * `ptrace` (seccomp trace stops; register access; also a full-trace mode). Both deliver the same
  * `struct jh_syscall` and accept the same answers. A backend instance serves one
  * sandboxed task tree: spawn() once, then one thread loops on next()/answer
  * while another runs supervise() until the tree is gone.
@@ -22,6 +22,12 @@
 /* One intercepted syscall, as seen by any backend. Arguments are a copy taken
  * by the kernel at interception: deciding on them is race-free; deciding on
  * the memory they point to is not (see the TOCTOU rule). */
+enum jh_syscall_kind {
+	JH_SC_INTERCEPTED = 0, /* waiting for an answer */
+	JH_SC_TRACED,          /* full-trace record of a call that ran natively: already
+				* finished (traced_ret holds its result), never answered */
+};
+
 struct jh_syscall {
 	uint64_t id; /* backend cookie (notification id / stop serial) */
 	pid_t tid;   /* calling thread, host tid */
@@ -30,6 +36,17 @@ struct jh_syscall {
 	int nr;
 	uint64_t args[JH_SYSCALL_MAX_ARGS];
 	uint64_t ip; /* instruction pointer after the syscall instruction */
+	enum jh_syscall_kind kind;
+	int64_t traced_ret; /* JH_SC_TRACED: the value returned (-errno on failure) */
+};
+
+/* Registers of a task stopped in an intercepted call, for stack unwinding.
+ * Indexed by DWARF register number (x86_64: 0 rax ... 7 rsp, 8-15 r8-r15,
+ * 16 rip); bit i of `known` says whether r[i] is valid. */
+#define JH_TASK_REGS_MAX 17
+struct jh_task_regs {
+	uint64_t r[JH_TASK_REGS_MAX];
+	uint32_t known;
 };
 
 /* --- The filter: what is passed, intercepted, or refused in-kernel. --- */
@@ -64,6 +81,16 @@ struct jh_filter_spec {
  * its instruction count. -errno on failure (-EINVAL naming no rule: invalid spec). */
 int jh_filter_compile(const struct jh_filter_spec *spec, void **ret_prog, size_t *ret_len);
 
+/* How intercepted calls reach the supervisor. */
+enum jh_filter_intercept {
+	JH_INTERCEPT_NOTIFY, /* SECCOMP_RET_USER_NOTIF (unotify backend) */
+	JH_INTERCEPT_TRACE,  /* SECCOMP_RET_TRACE: a seccomp stop of the tracer (ptrace backend) */
+};
+
+/* jh_filter_compile() with the interception action chosen. */
+int jh_filter_compile_ex(const struct jh_filter_spec *spec, enum jh_filter_intercept how,
+			 void **ret_prog, size_t *ret_len);
+
 /* --- Spawning and supervising. --- */
 
 struct jh_rlimit {
@@ -85,6 +112,8 @@ struct jh_spawn_spec {
 	int64_t timeout_ms; /* > 0: supervise() kills the tree after this long */
 	const pid_t *keep_pids; /* our own helpers (gofer ...): never killed by the teardown */
 	size_t nkeep_pids;
+	bool full_trace;    /* ptrace only: every call of every task is also delivered by
+			     * next() as a JH_SC_TRACED record once finished */
 };
 
 struct jh_exit {
@@ -146,11 +175,21 @@ struct jh_platform_ops {
 	int (*supervise)(struct jh_platform *p, const sigset_t *forward, struct jh_exit *ret);
 	/* JH_FEAT_* flags active on this instance (valid after spawn). */
 	unsigned (*features)(struct jh_platform *p);
+	/* Optional (may be NULL): the registers of the task stopped in `sc`, as far
+	 * as the backend knows them; -ESRCH if the call is no longer pending. */
+	int (*regs)(struct jh_platform *p, const struct jh_syscall *sc, struct jh_task_regs *ret);
 };
 
 extern const struct jh_platform_ops jh_platform_unotify;
+/* ptrace: syscall stops (SECCOMP_RET_TRACE), no listener needed. Fds cannot be
+ * injected yet: answer_fd() answers the call with ENOSYS and returns -ENOSYS. */
+extern const struct jh_platform_ops jh_platform_ptrace;
 
-/* Backend by name ("unotify"), or NULL. */
+/* Backend by name ("unotify", "ptrace"), or NULL. */
 const struct jh_platform_ops *jh_platform_by_name(const char *name);
+
+/* The backend `auto` picks: unotify when a child of ours can create a seccomp
+ * listener, else ptrace. *ret_reason (static) says why, for --explain. */
+const struct jh_platform_ops *jh_platform_auto(const char **ret_reason);
 
 #endif

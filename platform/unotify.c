@@ -432,6 +432,7 @@ static int unotify_next(struct jh_platform *p, struct jh_syscall *ret)
 	}
 	ret->nr = req->data.nr;
 	ret->ip = req->data.instruction_pointer;
+	ret->kind = JH_SC_INTERCEPTED;
 	for (int i = 0; i < JH_SYSCALL_MAX_ARGS; i++)
 		ret->args[i] = req->data.args[i];
 	return 0;
@@ -707,5 +708,7 @@ const struct jh_platform_ops *jh_platform_by_name(const char *name)
 {
 	if (!name || strcmp(name, "unotify") == 0)
 		return &jh_platform_unotify;
+	if (strcmp(name, "ptrace") == 0)
+		return &jh_platform_ptrace;
 	return NULL;
 }

@@ -296,6 +296,30 @@ static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 	emit_event(s, &c);
 }
 
+/* Full trace: a call that ran natively and has finished. Recorded, never
+ * answered (the platform already let it go). */
+static void handle_traced(struct jh_sentry *s, const struct jh_syscall *sc)
+{
+	struct jh_call c;
+
+	memset(&c, 0, offsetof(struct jh_call, strbuf));
+	c.s = s;
+	c.p = s->p;
+	c.ops = s->ops;
+	c.sc = sc;
+	c.inject_fd = -1;
+	if (sc->arch == s->arch && sc->nr >= 0 && sc->nr <= s->max_nr)
+		c.info = jh_abi_syscall_by_nr(s->arch, sc->nr);
+	c.decision = JH_DECISION_PASSED;
+	if (sc->traced_ret < 0 && sc->traced_ret >= -4095) {
+		c.result = -1;
+		c.err = (int)-sc->traced_ret;
+	} else
+		c.result = sc->traced_ret;
+	s->stats.count[c.info ? c.info->cls : JH_CLASS_UNKNOWN][c.decision]++;
+	emit_event(s, &c);
+}
+
 static void *dispatch_main(void *arg)
 {
 	struct jh_sentry *s = arg;
@@ -322,7 +346,10 @@ static void *dispatch_main(void *arg)
 			kill(s->first_pid, SIGKILL);
 			break;
 		}
-		handle_one(s, &sc);
+		if (sc.kind == JH_SC_TRACED)
+			handle_traced(s, &sc);
+		else
+			handle_one(s, &sc);
 	}
 	return NULL;
 }
@@ -361,6 +388,8 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	s.hostname = cfg->hostname ? cfg->hostname : JH_DEFAULT_HOSTNAME;
 	s.sink = cfg->sink;
 	s.arch = jh_abi_native_arch();
+	if (cfg->trace && s.ops != &jh_platform_ptrace)
+		return -EOPNOTSUPP; /* only ptrace sees the calls that pass */
 
 	r = build_table(&s);
 	if (r < 0)
@@ -384,6 +413,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		.uid = cfg->uid,
 		.gid = cfg->gid,
 		.timeout_ms = cfg->timeout_ms,
+		.full_trace = cfg->trace,
 	};
 	r = s.ops->spawn(s.p, &sp, &pid);
 	if (r < 0)

@@ -29,6 +29,8 @@ struct jh_sentry_config {
 	bool drop_ids;                          /* run the tasks as uid/gid (started as root) */
 	uid_t uid;
 	gid_t gid;
+	bool trace; /* full trace (ptrace platform only, else -EOPNOTSUPP): every call of
+		     * every task becomes an event, passed ones as JH_DECISION_PASSED */
 };
 
 struct jh_sentry_command {

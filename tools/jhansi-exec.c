@@ -45,10 +45,12 @@ extern char **environ;
 struct options {
 	bool log_events;
 	bool explain;
+	bool trace;
 	bool audit;
 	const char *audit_db;
 	const char *hostname;
 	const char *platform;
+	const char *platform_why; /* how `auto` (or --trace) chose it, for --explain */
 	const char *actor;
 	const char *prompt;
 	char *prompt_buf; /* --prompt-file contents */
@@ -73,7 +75,13 @@ static void usage(FILE *out)
 	      "  --explain              print the platform, the protection layers active on\n"
 	      "                         this host and the syscall fate table; run nothing\n"
 	      "  --hostname NAME        hostname the sandbox sees (default: " JH_DEFAULT_HOSTNAME ")\n"
-	      "  --platform NAME        interception backend: unotify (default)\n"
+	      "  --platform NAME        interception backend: unotify (default; seccomp user\n"
+	      "                         notification), ptrace (seccomp trace stops), or auto\n"
+	      "                         (ptrace where no seccomp listener can be created);\n"
+	      "                         default from $JHANSI_PLATFORM\n"
+	      "  --trace                record every syscall of every task, with its decoded\n"
+	      "                         arguments and result, not only the mediated ones\n"
+	      "                         (forensic mode; uses the ptrace platform)\n"
 	      "  --env NAME[=VALUE]     pass NAME (the caller's value, or VALUE) into the sandbox;\n"
 	      "                         repeatable. Otherwise only PATH, HOME, LANG, TERM, TZ,\n"
 	      "                         USER and TMPDIR are set\n"
@@ -157,13 +165,42 @@ static int read_prompt_file(const char *path, char **ret)
 	return 0;
 }
 
+/* Settles o->platform on a backend name: --platform, else $JHANSI_PLATFORM,
+ * else unotify; `auto` probes; --trace needs ptrace. */
+static int resolve_platform(struct options *o)
+{
+	const char *env = getenv("JHANSI_PLATFORM");
+
+	if (!o->platform && env && *env) {
+		if (strcmp(env, "auto") != 0 && !jh_platform_by_name(env))
+			return jh_log_errno(-EINVAL,
+					    "unknown JHANSI_PLATFORM '%s' (available: unotify, ptrace, "
+					    "auto)",
+					    env);
+		o->platform = env;
+	}
+	if (o->trace) {
+		if (o->platform && strcmp(o->platform, "unotify") == 0)
+			return jh_log_errno(-EINVAL, "--trace needs --platform ptrace: seccomp user "
+						     "notification does not see the calls that pass");
+		if (!o->platform || strcmp(o->platform, "ptrace") != 0)
+			o->platform_why = "--trace: only ptrace sees the calls that pass";
+		o->platform = "ptrace";
+	}
+	if (o->platform && strcmp(o->platform, "auto") == 0)
+		o->platform = jh_platform_auto(&o->platform_why)->name;
+	if (!o->platform)
+		o->platform = "unotify";
+	return 0;
+}
+
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum {
 		OPT_LOG_EVENTS = 0x100, OPT_EXPLAIN, OPT_HOSTNAME, OPT_PLATFORM, OPT_ENV,
 		OPT_TIMEOUT, OPT_MEMORY, OPT_PIDS, OPT_AUDIT, OPT_AUDIT_DB, OPT_ACTOR, OPT_PROMPT,
-		OPT_PROMPT_FILE, OPT_PROMPT_RECORD,
+		OPT_PROMPT_FILE, OPT_PROMPT_RECORD, OPT_TRACE,
 	};
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -182,6 +219,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"prompt", required_argument, NULL, OPT_PROMPT},
 		{"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},
 		{"prompt-record", required_argument, NULL, OPT_PROMPT_RECORD},
+		{"trace", no_argument, NULL, OPT_TRACE},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r;
@@ -210,10 +248,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->hostname = optarg;
 			break;
 		case OPT_PLATFORM:
-			if (!jh_platform_by_name(optarg))
-				return jh_log_errno(-EINVAL, "unknown --platform '%s' (available: unotify)",
+			if (strcmp(optarg, "auto") != 0 && !jh_platform_by_name(optarg))
+				return jh_log_errno(-EINVAL,
+						    "unknown --platform '%s' (available: unotify, ptrace, "
+						    "auto)",
 						    optarg);
 			o->platform = optarg;
+			break;
+		case OPT_TRACE:
+			o->trace = true;
 			break;
 		case OPT_ENV:
 			if (jh_sentry_env_check(optarg) < 0)
@@ -300,7 +343,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (!o->prompt)
 		o->prompt = getenv("JHANSI_PROMPT");
 	o->argv = argv + optind;
-	return 0;
+	return resolve_platform(o);
 }
 
 static bool cgroup_v2_available(void)
@@ -324,9 +367,18 @@ static void explain(const struct options *o)
 	}
 	printf("jhansi-exec %s on %s %s (%s)\n", JH_VERSION, u.sysname, u.release,
 	       jh_abi_arch_name(jh_abi_native_arch()));
-	printf("platform: %s (seccomp user notification): %s%s%s\n", ops->name,
+	printf("platform: %s (%s): %s%s%s\n", ops->name,
+	       ops == &jh_platform_ptrace ? "seccomp trace stops under ptrace"
+					  : "seccomp user notification",
 	       pr == 0 ? "available" : "UNAVAILABLE", reason ? ": " : "", reason ? reason : "");
-	printf("  synchronous wake-up (Linux 6.6+): %s\n", sync_wakeup ? "yes" : "no");
+	if (o->platform_why)
+		printf("  chosen because: %s\n", o->platform_why);
+	if (ops == &jh_platform_ptrace) {
+		printf("  fd injection: not available (calls that would get an fd fail ENOSYS)\n");
+		printf("  full trace (--trace): %s\n", o->trace ? "ON: every syscall is recorded"
+								: "off");
+	} else
+		printf("  synchronous wake-up (Linux 6.6+): %s\n", sync_wakeup ? "yes" : "no");
 	printf("protection layers:\n");
 	printf("  seccomp filter           %s; foreign syscall ABIs (i386 int 0x80, x32) kill\n",
 	       pr == 0 ? "active" : "unavailable");
@@ -432,7 +484,7 @@ static int audit_begin(struct audit_ctx *a, const struct options *o, const char 
 		.prompt = o->prompt,
 		.prompt_record = o->prompt_record,
 		.policy_text = policy,
-		.platform = o->platform ? o->platform : "unotify",
+		.platform = o->platform,
 		.layers = drop_ids ? "seccomp,no_new_privs,session,subreaper,ids-dropped"
 				   : "seccomp,no_new_privs,session,subreaper",
 		.workspace = NULL,
@@ -569,6 +621,7 @@ int main(int argc, char **argv)
 		jh_sink_tee_init(&cfg.sink, &tee);
 
 	cfg.platform = jh_platform_by_name(o.platform);
+	cfg.trace = o.trace;
 	cfg.hostname = o.hostname;
 	cfg.timeout_ms = o.timeout_ms;
 	cfg.rlimits = rlimits;

@@ -20,7 +20,7 @@
 
 #include "platform/platform.h"
 
-static const char *const backends[] = {"unotify"};
+static const char *const backends[] = {"unotify", "ptrace"};
 
 /* A spec allowing every known syscall but those in `intercept`. */
 static struct jh_filter_rule *allow_all_but(const char *const *intercept, size_t n,
