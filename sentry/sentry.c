@@ -23,6 +23,7 @@
 
 #include "base/log.h"
 #include "base/macro.h"
+#include "sentry/net.h"
 
 struct jh_sentry {
 	const struct jh_platform_ops *ops;
@@ -41,8 +42,14 @@ struct jh_sentry {
 	size_t nsessions;
 	atomic_bool stopping;
 	int error;
+	struct jh_net *net; /* network runtime: policy, DNS answerer */
 	struct jh_sentry_stats stats;
 };
+
+struct jh_net *jh_sentry_net(const struct jh_sentry *s)
+{
+	return s->net;
+}
 
 const char *jh_sentry_hostname(const struct jh_sentry *s)
 {
@@ -394,6 +401,9 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	r = build_table(&s);
 	if (r < 0)
 		goto out;
+	r = jh_net_new(cfg->net, &s.sink, &s.net);
+	if (r < 0)
+		goto out;
 	r = jh_sentry_filter_spec(&spec);
 	if (r < 0)
 		goto out;
@@ -456,6 +466,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 out:
 	if (s.p)
 		s.ops->destroy(s.p);
+	jh_net_free(s.net);
 	jh_sentry_filter_spec_free(&spec);
 	free(s.table);
 	return r;

@@ -19,6 +19,8 @@
 
 #define JH_DEFAULT_HOSTNAME "jhansi"
 
+struct jh_net_policy;
+
 struct jh_sentry_config {
 	const struct jh_platform_ops *platform; /* NULL: unotify */
 	const char *hostname;                   /* uname nodename; NULL: JH_DEFAULT_HOSTNAME */
@@ -31,6 +33,8 @@ struct jh_sentry_config {
 	gid_t gid;
 	bool trace; /* full trace (ptrace platform only, else -EOPNOTSUPP): every call of
 		     * every task becomes an event, passed ones as JH_DECISION_PASSED */
+	struct jh_net_policy *net; /* network policy (sentry/netpolicy.h), pins added during
+				    * the run; NULL: no network */
 };
 
 struct jh_sentry_command {

@@ -26,6 +26,7 @@
 #include "audit/event.h"
 #include "base/log.h"
 #include "base/macro.h"
+#include "sentry/netpolicy.h"
 #include "sentry/sentry.h"
 
 #define EXIT_TIMEOUT 124
@@ -60,6 +61,7 @@ struct options {
 	int64_t timeout_ms;
 	uint64_t memory;
 	uint64_t pids;
+	struct jh_net_policy *net; /* network rules; NULL until the first one */
 	char **argv;
 };
 
@@ -89,6 +91,19 @@ static void usage(FILE *out)
 	      "  --memory SIZE          limit the address space of each task (e.g. 512M, 2G)\n"
 	      "  --pids N               limit the number of processes (RLIMIT_NPROC of the\n"
 	      "                         sandbox's uid)\n"
+	      "network (default: none; cloud metadata is refused whatever the rules say):\n"
+	      "  --allow-net CIDR[:PORT[-PORT]]\n"
+	      "                         allow destinations in CIDR (IPv6 as [CIDR]:PORT), on\n"
+	      "                         those ports; unix:/PATH or unix:@NAME allows a host\n"
+	      "                         unix socket. The host's loopback needs a rule inside\n"
+	      "                         127.0.0.0/8 or ::1\n"
+	      "  --deny-net CIDR        refuse CIDR even where an allow rule matches\n"
+	      "  --allow-host NAME[:PORT[-PORT]]\n"
+	      "                         allow NAME (or *.DOMAIN) on those ports: the sentry\n"
+	      "                         answers the sandbox's DNS and pins NAME's addresses\n"
+	      "  --add-host NAME=IP     resolve NAME to IP for the run (repeatable)\n"
+	      "  --net host             ESCAPE HATCH: every destination but cloud metadata\n"
+	      "  --net-policy FILE      read the same keys from FILE (\"allow-host api.x:443\")\n"
 	      "audit:\n"
 	      "  --audit on|off         record the run and its events in the audit store\n"
 	      "                         (default on; $JHANSI_STATE_DIR/audit.db)\n"
@@ -194,13 +209,44 @@ static int resolve_platform(struct options *o)
 	return 0;
 }
 
+/* One network option (or --net-policy FILE) into o->net. */
+static int parse_net_option(struct options *o, const struct option *longopts, int c,
+			    const char *arg)
+{
+	const char *name = "?", *err = NULL;
+	unsigned line = 0;
+	FILE *f;
+	int r;
+
+	for (const struct option *lo = longopts; lo->name; lo++)
+		if (lo->val == c)
+			name = lo->name;
+	if (!o->net && (r = jh_net_policy_new(&o->net)) < 0)
+		return jh_log_errno(r, "cannot create the network policy: %s", strerror(-r));
+	if (strcmp(name, "net-policy") != 0) {
+		r = jh_net_policy_add(o->net, name, arg, &err);
+		if (r < 0)
+			return jh_log_errno(-EINVAL, "invalid --%s '%s': %s", name, arg, err);
+		return 0;
+	}
+	f = fopen(arg, "re");
+	if (!f)
+		return jh_log_errno(-EINVAL, "cannot open '%s': %s", arg, strerror(errno));
+	r = jh_net_policy_load(o->net, f, &line, &err);
+	fclose(f);
+	if (r < 0)
+		return jh_log_errno(-EINVAL, "%s:%u: %s", arg, line, err);
+	return 0;
+}
+
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum {
 		OPT_LOG_EVENTS = 0x100, OPT_EXPLAIN, OPT_HOSTNAME, OPT_PLATFORM, OPT_ENV,
 		OPT_TIMEOUT, OPT_MEMORY, OPT_PIDS, OPT_AUDIT, OPT_AUDIT_DB, OPT_ACTOR, OPT_PROMPT,
-		OPT_PROMPT_FILE, OPT_PROMPT_RECORD, OPT_TRACE,
+		OPT_PROMPT_FILE, OPT_PROMPT_RECORD, OPT_TRACE, OPT_ALLOW_NET, OPT_DENY_NET,
+		OPT_ALLOW_HOST, OPT_ADD_HOST, OPT_NET, OPT_NET_POLICY,
 	};
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -220,6 +266,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},
 		{"prompt-record", required_argument, NULL, OPT_PROMPT_RECORD},
 		{"trace", no_argument, NULL, OPT_TRACE},
+		{"allow-net", required_argument, NULL, OPT_ALLOW_NET},
+		{"deny-net", required_argument, NULL, OPT_DENY_NET},
+		{"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
+		{"add-host", required_argument, NULL, OPT_ADD_HOST},
+		{"net", required_argument, NULL, OPT_NET},
+		{"net-policy", required_argument, NULL, OPT_NET_POLICY},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r;
@@ -328,6 +380,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 						    optarg);
 			o->prompt_record = r;
 			break;
+		case OPT_ALLOW_NET:
+		case OPT_DENY_NET:
+		case OPT_ALLOW_HOST:
+		case OPT_ADD_HOST:
+		case OPT_NET:
+		case OPT_NET_POLICY:
+			r = parse_net_option(o, longopts, c, optarg);
+			if (r < 0)
+				return r;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
@@ -400,7 +462,18 @@ static void explain(const struct options *o)
 	printf("  namespaces               not used: the sentry alone holds the boundary\n");
 	printf("  landlock                 not used\n");
 	printf("  filesystem view          not mediated yet: path syscalls pass\n");
-	printf("  network                  not mediated yet: socket syscalls pass\n");
+	if (o->net && jh_net_policy_is_host(o->net))
+		printf("  network                  HOST (--net host, escape hatch): every destination\n"
+		       "                           but cloud metadata; recorded in the audit\n");
+	else
+		printf("  network                  mediated: connect/bind/send decided by the rules\n"
+		       "                           below, performed by the sentry; DNS answered by the\n"
+		       "                           sentry; cloud metadata, raw and packet sockets, host\n"
+		       "                           loopback and host unix sockets refused\n");
+	if (o->net)
+		jh_net_policy_describe(o->net, stdout);
+	else
+		printf("    (no rules: no network)\n");
 	if (!o->audit)
 		printf("  audit                    OFF (--audit off): nothing is recorded\n");
 	else if (o->audit_db)
@@ -426,6 +499,20 @@ static int64_t now_ns(clockid_t clk)
 static char *policy_text(const struct options *o, bool drop_ids)
 {
 	char *s = NULL;
+	_cleanup_free_ char *net = NULL;
+	size_t netlen = 0;
+
+	if (o->net) {
+		/* The rules, one "    key value" line each, joined with "; ". */
+		FILE *m = open_memstream(&net, &netlen);
+		if (!m)
+			return NULL;
+		jh_net_policy_describe(o->net, m);
+		fclose(m);
+		for (char *p = net; p && *p; p++)
+			if (*p == '\n')
+				*p = ';';
+	}
 
 	if (asprintf(&s,
 		     "env.pass=%zu\n"
@@ -435,11 +522,11 @@ static char *policy_text(const struct options *o, bool drop_ids)
 		     "limits.memory=%llu\n"
 		     "limits.pids=%llu\n"
 		     "limits.timeout_ms=%lld\n"
-		     "network=pass\n"
+		     "network=%s\n"
 		     "view=host\n",
 		     o->nenv, JH_VERSION, o->hostname ? o->hostname : JH_DEFAULT_HOSTNAME,
 		     drop_ids ? "65534:65534" : "caller", (unsigned long long)o->memory,
-		     (unsigned long long)o->pids, (long long)o->timeout_ms) < 0)
+		     (unsigned long long)o->pids, (long long)o->timeout_ms, net ? net : "none") < 0)
 		return NULL;
 	return s;
 }
@@ -629,6 +716,7 @@ int main(int argc, char **argv)
 	cfg.drop_ids = drop_ids;
 	cfg.uid = SANDBOX_UID;
 	cfg.gid = SANDBOX_GID;
+	cfg.net = o.net;
 
 	cmd = (struct jh_sentry_command){.path = path, .argv = o.argv, .envp = envp};
 	r = jh_sentry_run(&cfg, &cmd, &res);
@@ -671,5 +759,6 @@ out:
 		jh_audit_close(audit.store);
 	jh_sentry_env_free(envp);
 	free(o.prompt_buf);
+	jh_net_policy_free(o.net);
 	return code;
 }
