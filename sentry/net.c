@@ -275,13 +275,16 @@ static void preresolve_one(const char *name, void *ctx)
 {
 	struct jh_net *n = ((struct preresolve *)ctx)->n;
 	struct jh_net_addr found[JH_DNS_MAX_ANSWERS], out[JH_DNS_MAX_ANSWERS];
-	size_t k = jh_net_policy_static_hosts(n->pol, name, found, JH_ARRAY_SIZE(found));
+	size_t k;
 
 	/* Names in the host's /etc/hosts never reach the DNS answerer: the
 	 * sandbox's libc reads that file itself. Pinning the exact names at
-	 * start makes them connectable all the same. */
-	if (k == 0)
-		k = resolve_on_host(name, found, JH_ARRAY_SIZE(found));
+	 * start makes them connectable all the same. An --add-host name is
+	 * pinned only when the sandbox asks for it: until then its address is
+	 * a raw IP like any other. */
+	if (jh_net_policy_static_hosts(n->pol, name, found, JH_ARRAY_SIZE(found)))
+		return;
+	k = resolve_on_host(name, found, JH_ARRAY_SIZE(found));
 	if (k)
 		jh_net_policy_pin(n->pol, name, found, k, out, JH_ARRAY_SIZE(out));
 }

@@ -265,6 +265,7 @@ Test(supervision, sigterm_to_jhansi_exec_reaches_the_sandbox, .timeout = 60)
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_addclose(&fa, outp[0]);
 	cr_assert_eq(posix_spawn(&pid, JX_PATH, &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
 	close(outp[1]);
 	while (!strstr(buf, "ready") && len < sizeof(buf) - 1) {
 		ssize_t n = read(outp[0], buf + len, sizeof(buf) - 1 - len);
