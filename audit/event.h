@@ -30,6 +30,12 @@ struct jh_event {
 	int64_t result; /* value returned when err == 0 */
 	int32_t err;    /* errno returned to the task, 0 on success */
 	const char *detail; /* why: the rule or reason, or NULL */
+	/* Forensics of a denied or killed call, or NULL (see platform/forensics.h):
+	 * the task's stack, one frame per line ("#1 0x... try_mount+0x14 (prog)"),
+	 * and the code around the syscall site, one instruction per line, the
+	 * syscall marked "=>", after a "site ..." line naming its mapping. */
+	const char *stack;
+	const char *disasm;
 };
 
 struct jh_sink_ops {

@@ -24,8 +24,9 @@
  * the memory they point to is not (see the TOCTOU rule). */
 enum jh_syscall_kind {
 	JH_SC_INTERCEPTED = 0, /* waiting for an answer */
-	JH_SC_TRACED,          /* full-trace record of a call that ran natively: already
-				* finished (traced_ret holds its result), never answered */
+	JH_SC_TRACED,          /* full-trace record of a call that ran natively: finished
+				* (traced_ret holds its result); the task waits, its memory
+				* readable, until released with answer_continue() */
 };
 
 struct jh_syscall {

@@ -325,6 +325,20 @@ static bool is_exit_call(int nr)
 #endif
 }
 
+/* Full trace: hands the finished call to next(), the task held in its stop
+ * so that the sentry can still read the strings it names. Returns false if
+ * it could not be queued (the caller resumes the task). */
+static bool deliver_traced(struct jh_platform *p, struct task *t)
+{
+	t->entry.id = ++p->serial;
+	t->pending = t->entry.id;
+	if (queue_push(p, &t->entry) < 0 || p->tearing || p->teardown_req) {
+		t->pending = 0;
+		return false;
+	}
+	return true;
+}
+
 /* Full trace: a syscall-entry or -exit stop. */
 static void on_syscall_stop(struct jh_platform *p, struct task *t)
 {
@@ -350,15 +364,19 @@ static void on_syscall_stop(struct jh_platform *p, struct task *t)
 		if (is_exit_call(t->entry.nr)) {
 			/* No exit stop follows: record it now. */
 			t->in_call = false;
-			queue_push(p, &t->entry);
+			if (deliver_traced(p, t))
+				return;
 		}
 	} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
-		if (t->in_call && !t->intercepted) {
-			t->entry.traced_ret = info.exit.rval;
-			queue_push(p, &t->entry);
-		}
+		bool record = t->in_call && !t->intercepted;
+
 		t->in_call = false;
 		t->intercepted = false;
+		if (record) {
+			t->entry.traced_ret = info.exit.rval;
+			if (deliver_traced(p, t))
+				return;
+		}
 	}
 	resume(p, t, 0);
 }
@@ -872,8 +890,6 @@ static struct task *pending_task(struct jh_platform *p, const struct jh_syscall 
 {
 	struct task *t;
 
-	if (sc->kind != JH_SC_INTERCEPTED)
-		return NULL;
 	t = find_task(p, sc->tid);
 	return t && t->pending == sc->id ? t : NULL;
 }

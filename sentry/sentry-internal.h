@@ -33,6 +33,8 @@ struct jh_call {
 	bool inject_cloexec;
 	bool cont;       /* let the original call run (decisions on registers only) */
 	const char *detail;
+	const char *stack;  /* forensics of a refusal, or NULL */
+	const char *disasm;
 
 	/* Copies of string arguments, for deciding and for the event. */
 	const char *strs[JH_SYSCALL_MAX_ARGS];

@@ -23,6 +23,10 @@
 
 #include "base/log.h"
 #include "base/macro.h"
+#include "platform/forensics.h"
+
+/* Refusals per run that get a stack and disassembly (each costs a fork). */
+#define JH_FORENSICS_PER_RUN 32
 #include "sentry/net.h"
 
 struct jh_sentry {
@@ -41,6 +45,7 @@ struct jh_sentry {
 	pid_t sessions[JH_MAX_SESSIONS];
 	size_t nsessions;
 	atomic_bool stopping;
+	unsigned forensics_done; /* refusals given forensics so far */
 	int error;
 	struct jh_net *net; /* network runtime: policy, DNS answerer */
 	struct jh_sentry_stats stats;
@@ -245,6 +250,8 @@ static void emit_event(struct jh_sentry *s, struct jh_call *c)
 		.result = c->result,
 		.err = c->err,
 		.detail = c->detail,
+		.stack = c->stack,
+		.disasm = c->disasm,
 	};
 
 	if (c->info) {
@@ -262,6 +269,34 @@ static void emit_event(struct jh_sentry *s, struct jh_call *c)
 	}
 	ev.args = args;
 	jh_sink_emit(&s->sink, &ev);
+}
+
+/* Forensics of a refusal: which code in the task made the call. Taken while
+ * the task is still held in its stop, bounded per call (platform/forensics.h)
+ * and per run, so that a task refused in a loop cannot slow the sentry. */
+static void collect_forensics(struct jh_sentry *s, struct jh_call *c)
+{
+#ifdef JH_HAVE_FORENSICS
+	static __thread char stack[4096], disasm[4096];
+	struct jh_task_regs regs = {0};
+
+	if (s->forensics_done >= JH_FORENSICS_PER_RUN)
+		return;
+	s->forensics_done++;
+	if (s->ops->regs && s->ops->regs(s->p, c->sc, &regs) < 0)
+		return; /* no longer pending */
+	jh_forensics_collect(c->sc->tid, c->sc->ip, &regs, stack, sizeof(stack), disasm,
+			     sizeof(disasm));
+	/* Keep it only if the call is still pending: a task killed meanwhile may
+	 * have had its tid reused by a process whose memory this is not. */
+	if (s->ops->read(s->p, c->sc, NULL, 0, 0) < 0)
+		return;
+	c->stack = stack;
+	c->disasm = disasm;
+#else
+	(void)s;
+	(void)c;
+#endif
 }
 
 static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
@@ -285,6 +320,8 @@ static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 	if (!c.info || !fn)
 		fn = jh_handle_unknown;
 	fn(&c);
+	if (c.decision == JH_DECISION_DENIED)
+		collect_forensics(s, &c);
 
 	if (c.cont)
 		r = s->ops->answer_continue(s->p, sc);
@@ -303,8 +340,8 @@ static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 	emit_event(s, &c);
 }
 
-/* Full trace: a call that ran natively and has finished. Recorded, never
- * answered (the platform already let it go). */
+/* Full trace: a call that ran natively and has finished. Recorded with its
+ * strings (the task is held until released), then let go. */
 static void handle_traced(struct jh_sentry *s, const struct jh_syscall *sc)
 {
 	struct jh_call c;
@@ -315,6 +352,7 @@ static void handle_traced(struct jh_sentry *s, const struct jh_syscall *sc)
 	c.ops = s->ops;
 	c.sc = sc;
 	c.inject_fd = -1;
+	c.nstrbuf = 0;
 	if (sc->arch == s->arch && sc->nr >= 0 && sc->nr <= s->max_nr)
 		c.info = jh_abi_syscall_by_nr(s->arch, sc->nr);
 	c.decision = JH_DECISION_PASSED;
@@ -323,8 +361,14 @@ static void handle_traced(struct jh_sentry *s, const struct jh_syscall *sc)
 		c.err = (int)-sc->traced_ret;
 	} else
 		c.result = sc->traced_ret;
+	/* After a successful exec the old pointers mean nothing in the new image. */
+	if (c.info && !(sc->traced_ret == 0 && strncmp(c.info->name, "execve", 6) == 0))
+		for (unsigned i = 0; i < c.info->nargs; i++)
+			if (jh_abi_arg_is_string(c.info, i))
+				(void)jh_call_read_string(&c, i);
 	s->stats.count[c.info ? c.info->cls : JH_CLASS_UNKNOWN][c.decision]++;
 	emit_event(s, &c);
+	(void)s->ops->answer_continue(s->p, sc);
 }
 
 static void *dispatch_main(void *arg)
