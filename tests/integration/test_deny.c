@@ -65,11 +65,13 @@ Test(deny, refusals_are_reported_decoded_with_log_events)
 {
 	struct run_result r;
 
-	RUN(r, "--log-events", "--", prog_path("try-syscall"), "mount", "unshare-user");
+	/* (not unshare: under a host that denies namespaces, as the no-namespaces
+	 * run does, the host's own filter refuses it before the sentry sees it) */
+	RUN(r, "--log-events", "--", prog_path("try-syscall"), "mount", "bpf");
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.err, "denied") && strstr(r.err, "mount("), "stderr: %s", r.err);
 	cr_assert(strstr(r.err, "EPERM"), "stderr: %s", r.err);
-	cr_assert(strstr(r.err, "unshare(CLONE_NEWUSER)"), "stderr: %s", r.err);
+	cr_assert(strstr(r.err, "bpf(0, 0x1, 64)"), "stderr: %s", r.err);
 	run_result_free(&r);
 }
 
