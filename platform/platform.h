@@ -115,12 +115,15 @@ struct jh_spawn_spec {
 	size_t nkeep_pids;
 	bool full_trace;    /* ptrace only: every call of every task is also delivered by
 			     * next() as a JH_SC_TRACED record once finished */
+	unsigned layers;      /* JH_LAYER_* namespaces to enter where the host allows */
+	const char *hostname; /* set in a new UTS namespace */
 };
 
 struct jh_exit {
 	int wait_status;     /* of the first task, as from waitpid() */
 	bool timed_out;      /* the timeout expired and the tree was killed */
 	int exec_errno;      /* != 0: the first task could not exec (nothing ran) */
+	unsigned layers;     /* JH_LAYER_* namespaces the first task entered */
 	bool filter_killed;  /* some task died of SIGSYS: killed by the filter */
 	pid_t filter_killed_tid;
 };

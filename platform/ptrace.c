@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "platform/child.h"
 #include "base/macro.h"
 
 #ifndef SYS_close_range
@@ -97,6 +98,7 @@ struct jh_platform {
 	void *insns;
 	size_t ninsns;
 	bool trace;
+	unsigned layers; /* JH_LAYER_* entered by the first task */
 	int64_t timeout_ms;
 	pid_t keep[8];
 	size_t nkeep;
@@ -606,59 +608,24 @@ static void apply_answers(struct jh_platform *p)
 JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struct sock_fprog *prog,
 				   pid_t parent, int sync_w, int ack_r, int err_w)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigset_t none;
 	int keep[3] = {sync_w, ack_r, err_w};
-	unsigned from = 3;
-	int e = 0;
+	unsigned layers = 0;
+	int e, r;
 	char c;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	/* Own session: no controlling terminal, so TIOCSTI cannot reach the caller's. */
-	if (setsid() < 0)
+	r = jh_child_prepare(spec, parent, keep, JH_ARRAY_SIZE(keep), &layers);
+	if (r < 0) {
+		errno = -r;
 		goto fail;
-	/* Close every fd >= 3 but the three pipes (sorted by hand: tiny). */
-	for (int i = 0; i < 3; i++)
-		for (int j = i + 1; j < 3; j++)
-			if (keep[j] < keep[i]) {
-				int x = keep[i];
-				keep[i] = keep[j];
-				keep[j] = x;
-			}
-	for (int i = 0; i < 3; i++) {
-		if ((unsigned)keep[i] < from)
-			continue;
-		if ((unsigned)keep[i] > from)
-			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-		from = (unsigned)keep[i] + 1;
 	}
-	syscall(SYS_close_range, from, ~0U, 0);
-	for (size_t i = 0; i < spec->nrlimits; i++) {
-		struct rlimit rl = {.rlim_cur = spec->rlimits[i].cur, .rlim_max = spec->rlimits[i].max};
-		if (setrlimit(spec->rlimits[i].resource, &rl) < 0)
-			goto fail;
+	/* Report the set-up ({0, layers entered}), then wait until the tracer
+	 * has seized us: RET_TRACE without a tracer would fail intercepted calls
+	 * with ENOSYS. */
+	{
+		int msg[2] = {0, (int)layers};
+		if (JH_RETRY_EINTR(write(sync_w, msg, sizeof(msg))) != sizeof(msg))
+			_exit(125);
 	}
-	if (spec->drop_ids) {
-		if (setgroups(0, NULL) < 0 || setresgid(spec->gid, spec->gid, spec->gid) < 0 ||
-		    setresuid(spec->uid, spec->uid, spec->uid) < 0)
-			goto fail;
-	}
-	if (spec->cwd && chdir(spec->cwd) < 0)
-		goto fail;
-	/* After the id change, which clears the parent-death signal. The parent
-	 * is the tracer thread: it outlives every task. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		goto fail;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		goto fail;
-	/* Report the set-up, then wait until the tracer has seized us: RET_TRACE
-	 * without a tracer would fail intercepted calls with ENOSYS. */
-	if (JH_RETRY_EINTR(write(sync_w, &e, sizeof(e))) != sizeof(e))
-		_exit(125);
 	if (JH_RETRY_EINTR(read(ack_r, &c, 1)) != 1)
 		_exit(125);
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0) {
@@ -684,7 +651,8 @@ static int start_child(struct jh_platform *p)
 {
 	_cleanup_close_ int sync_r = -1, sync_w = -1, ack_r = -1, ack_w = -1, err_r = -1, err_w = -1;
 	struct sock_fprog prog = {.len = (unsigned short)p->ninsns, .filter = p->insns};
-	int fds[2], child_r = 0;
+	int fds[2], child_r = 0, msg[2] = {-1, 0};
+	ssize_t n;
 	pid_t parent = getpid(), pid;
 	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |
 			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
@@ -719,10 +687,16 @@ static int start_child(struct jh_platform *p)
 		kill(pid, SIGKILL);
 		return r;
 	}
-	if (JH_RETRY_EINTR(read(sync_r, &child_r, sizeof(child_r))) != sizeof(child_r))
+	/* {0, layers entered}, or {-errno} when setting up failed */
+	n = JH_RETRY_EINTR(read(sync_r, msg, sizeof(msg)));
+	if (n != sizeof(int) && n != sizeof(msg))
 		return -ECHILD; /* died before it was set up */
+	child_r = msg[0];
 	if (child_r < 0)
 		return child_r;
+	if (n != sizeof(msg))
+		return -EPROTO;
+	p->layers = (unsigned)msg[1];
 	pthread_mutex_lock(&p->lock);
 	if (!add_task(p, pid, true)) {
 		pthread_mutex_unlock(&p->lock);
@@ -1122,6 +1096,7 @@ static int ptrace_supervise(struct jh_platform *p, const sigset_t *forward, stru
 	ret->timed_out = timed_out;
 	if (p->errpipe >= 0 && JH_RETRY_EINTR(read(p->errpipe, &e, sizeof(e))) == sizeof(e))
 		ret->exec_errno = e;
+	ret->layers = p->layers;
 	return 0;
 }
 

@@ -44,6 +44,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "platform/child.h"
+#include "platform/layers.h"
 #include "base/macro.h"
 
 /* Linux 6.6; Debian 12's headers lack them. */
@@ -80,6 +82,7 @@ struct jh_platform {
 	pthread_t waiter;
 	bool spawned;
 	bool reaped;
+	unsigned layers; /* JH_LAYER_* entered by the first task */
 	int64_t timeout_ms;
 	pid_t keep[8]; /* our own helpers: the teardown leaves them alone */
 	size_t nkeep;
@@ -233,26 +236,6 @@ static void unotify_destroy(struct jh_platform *p)
 	free(p);
 }
 
-/* Closes every fd >= 3 except those in keep[] (sorted ascending). */
-static void close_all_except(const int *keep, size_t n)
-{
-	unsigned from = 3;
-
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)keep[i] < from)
-			continue;
-		if ((unsigned)keep[i] > from)
-			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-		from = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, from, ~0U, 0);
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 static ssize_t write_all(int fd, const void *buf, size_t len)
 {
 	return JH_RETRY_EINTR(write(fd, buf, len));
@@ -262,46 +245,26 @@ static ssize_t write_all(int fd, const void *buf, size_t len)
 JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struct sock_fprog *prog,
 				   pid_t parent, int sync_w, int ack_r, int err_w)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigset_t none;
 	int keep[3] = {sync_w, ack_r, err_w};
-	int listener, e;
+	int listener, e, r;
+	unsigned layers = 0;
 	char c;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	/* Own session: no controlling terminal, so TIOCSTI cannot reach the caller's. */
-	if (setsid() < 0)
+	r = jh_child_prepare(spec, parent, keep, JH_ARRAY_SIZE(keep), &layers);
+	if (r < 0) {
+		errno = -r;
 		goto fail;
-	qsort(keep, 3, sizeof(int), cmp_int);
-	close_all_except(keep, 3);
-	for (size_t i = 0; i < spec->nrlimits; i++) {
-		struct rlimit rl = {.rlim_cur = spec->rlimits[i].cur, .rlim_max = spec->rlimits[i].max};
-		if (setrlimit(spec->rlimits[i].resource, &rl) < 0)
-			goto fail;
 	}
-	if (spec->drop_ids) {
-		if (setgroups(0, NULL) < 0 || setresgid(spec->gid, spec->gid, spec->gid) < 0 ||
-		    setresuid(spec->uid, spec->uid, spec->uid) < 0)
-			goto fail;
-	}
-	if (spec->cwd && chdir(spec->cwd) < 0)
-		goto fail;
-	/* After the id change, which clears the parent-death signal. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		goto fail;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		goto fail;
 	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 				SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
 	if (listener < 0)
 		goto fail;
 	/* From here on every syscall goes through the filter. */
-	if (write_all(sync_w, &listener, sizeof(listener)) != sizeof(listener))
-		_exit(125);
+	{
+		int msg[2] = {listener, (int)layers};
+		if (write_all(sync_w, msg, sizeof(msg)) != sizeof(msg))
+			_exit(125);
+	}
 	if (JH_RETRY_EINTR(read(ack_r, &c, 1)) != 1)
 		_exit(125);
 	close(listener);
@@ -322,7 +285,7 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 	_cleanup_free_ void *insns = NULL;
 	_cleanup_close_ int sync_r = -1, sync_w = -1, ack_r = -1, ack_w = -1, err_r = -1, err_w = -1;
 	struct sock_fprog prog;
-	int fds[2], child_fd = -1, r;
+	int fds[2], child_fd = -1, r, msg[2] = {-1, 0};
 	size_t ninsns = 0;
 	pid_t parent = getpid(), pid;
 	ssize_t n;
@@ -332,7 +295,8 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 		return -EBUSY;
 	if (spec->nkeep_pids > JH_ARRAY_SIZE(p->keep))
 		return -E2BIG;
-	memcpy(p->keep, spec->keep_pids, spec->nkeep_pids * sizeof(pid_t));
+	if (spec->nkeep_pids)
+		memcpy(p->keep, spec->keep_pids, spec->nkeep_pids * sizeof(pid_t));
 	p->nkeep = spec->nkeep_pids;
 	p->timeout_ms = spec->timeout_ms;
 	r = jh_filter_compile(spec->filter, &insns, &ninsns);
@@ -371,11 +335,16 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (p->pidfd < 0)
 		return jh_negerrno();
-	n = JH_RETRY_EINTR(read(sync_r, &child_fd, sizeof(child_fd)));
-	if (n != sizeof(child_fd))
+	/* {listener fd, layers entered}, or {-errno} when setting up failed */
+	n = JH_RETRY_EINTR(read(sync_r, msg, sizeof(msg)));
+	if (n != sizeof(int) && n != sizeof(msg))
 		return -ECHILD; /* died before installing the filter */
+	child_fd = msg[0];
 	if (child_fd < 0)
 		return child_fd; /* the child's -errno */
+	if (n != sizeof(msg))
+		return -EPROTO;
+	p->layers = (unsigned)msg[1];
 	p->listener = (int)syscall(SYS_pidfd_getfd, p->pidfd, child_fd, 0);
 	if (p->listener < 0)
 		return jh_negerrno();
@@ -677,6 +646,7 @@ static int unotify_supervise(struct jh_platform *p, const sigset_t *forward, str
 
 	if (p->errpipe >= 0 && JH_RETRY_EINTR(read(p->errpipe, &e, sizeof(e))) == sizeof(e))
 		ex.exec_errno = e;
+	ex.layers = p->layers;
 	*ret = ex;
 	return 0;
 }
