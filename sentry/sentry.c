@@ -467,6 +467,8 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		.uid = cfg->uid,
 		.gid = cfg->gid,
 		.timeout_ms = cfg->timeout_ms,
+		.layers = cfg->layers,
+		.hostname = s.hostname,
 		.full_trace = cfg->trace,
 	};
 	r = s.ops->spawn(s.p, &sp, &pid);

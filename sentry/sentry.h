@@ -28,6 +28,7 @@ struct jh_sentry_config {
 	int64_t timeout_ms;                     /* > 0: kill the tree after this long */
 	const struct jh_rlimit *rlimits;        /* applied to the first task */
 	size_t nrlimits;
+	unsigned layers;                        /* JH_LAYER_* namespaces to enter where allowed */
 	bool drop_ids;                          /* run the tasks as uid/gid (started as root) */
 	uid_t uid;
 	gid_t gid;

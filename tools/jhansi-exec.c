@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "sentry/netpolicy.h"
+#include "platform/layers.h"
 #include "sentry/sentry.h"
 
 #define EXIT_TIMEOUT 124
@@ -44,6 +45,8 @@
 extern char **environ;
 
 struct options {
+	unsigned require; /* JH_LAYER_* that must be active, else exit 125 */
+	unsigned layers;  /* JH_LAYER_* this host allows (probed before the run) */
 	bool log_events;
 	bool explain;
 	bool trace;
@@ -77,6 +80,8 @@ static void usage(FILE *out)
 	      "  --explain              print the platform, the protection layers active on\n"
 	      "                         this host and the syscall fate table; run nothing\n"
 	      "  --hostname NAME        hostname the sandbox sees (default: " JH_DEFAULT_HOSTNAME ")\n"
+	      "  --require LAYERS       fail (exit 125) unless these namespaces can be used:\n"
+	      "                         a comma list of userns, ipcns, utsns, cgroupns\n"
 	      "  --platform NAME        interception backend: unotify (default; seccomp user\n"
 	      "                         notification), ptrace (seccomp trace stops), or auto\n"
 	      "                         (ptrace where no seccomp listener can be created);\n"
@@ -246,7 +251,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_LOG_EVENTS = 0x100, OPT_EXPLAIN, OPT_HOSTNAME, OPT_PLATFORM, OPT_ENV,
 		OPT_TIMEOUT, OPT_MEMORY, OPT_PIDS, OPT_AUDIT, OPT_AUDIT_DB, OPT_ACTOR, OPT_PROMPT,
 		OPT_PROMPT_FILE, OPT_PROMPT_RECORD, OPT_TRACE, OPT_ALLOW_NET, OPT_DENY_NET,
-		OPT_ALLOW_HOST, OPT_ADD_HOST, OPT_NET, OPT_NET_POLICY,
+		OPT_ALLOW_HOST, OPT_ADD_HOST, OPT_NET, OPT_NET_POLICY, OPT_REQUIRE,
 	};
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -255,6 +260,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"explain", no_argument, NULL, OPT_EXPLAIN},
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"require", required_argument, NULL, OPT_REQUIRE},
 		{"env", required_argument, NULL, OPT_ENV},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"memory", required_argument, NULL, OPT_MEMORY},
@@ -298,6 +304,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return jh_log_errno(-EINVAL, "invalid --hostname '%s': 1 to 64 bytes",
 						    optarg);
 			o->hostname = optarg;
+			break;
+		case OPT_REQUIRE:
+			if (jh_layers_parse(optarg, &o->require) < 0)
+				return jh_log_errno(-EINVAL,
+						    "invalid --require '%s': a comma list of userns, "
+						    "ipcns, utsns, cgroupns",
+						    optarg);
 			break;
 		case OPT_PLATFORM:
 			if (strcmp(optarg, "auto") != 0 && !jh_platform_by_name(optarg))
@@ -459,7 +472,17 @@ static void explain(const struct options *o)
 	printf("  limits                   core dumps off; --timeout kills the tree; --memory as\n"
 	       "                           RLIMIT_AS, --pids as RLIMIT_NPROC (cgroup v2: %s, not used)\n",
 	       cgroup_v2_available() ? "present" : "absent");
-	printf("  namespaces               not used: the sentry alone holds the boundary\n");
+	{
+		unsigned got = jh_layers_probe();
+		char list[128];
+
+		jh_layers_format(got, list, sizeof(list));
+		printf("  namespaces               %s%s\n", got ? list : "none available",
+		       geteuid() == 0 ? " (started as root: no user namespace needed)"
+				      : (got & JH_LAYER_USERNS) ? ""
+								: " (no user namespace: the sentry alone holds)");
+		printf("                           pid, mount, net: not used yet\n");
+	}
 	printf("  landlock                 not used\n");
 	printf("  filesystem view          not mediated yet: path syscalls pass\n");
 	if (o->net && jh_net_policy_is_host(o->net))
@@ -541,6 +564,7 @@ static int audit_begin(struct audit_ctx *a, const struct options *o, const char 
 {
 	char exe_sha[JH_AUDIT_HEX_LEN] = "", env_sha[JH_AUDIT_HEX_LEN];
 	char host[HOST_NAME_MAX + 1] = "";
+	char layers[256];
 	char cwd[PATH_MAX];
 	struct passwd *pw = getpwuid(getuid());
 	_cleanup_free_ char *policy = policy_text(o, drop_ids);
@@ -558,6 +582,13 @@ static int audit_begin(struct audit_ctx *a, const struct options *o, const char 
 	gethostname(host, sizeof(host) - 1);
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = '\0';
+	snprintf(layers, sizeof(layers), "seccomp,no_new_privs,session,subreaper%s",
+		 drop_ids ? ",ids-dropped" : "");
+	if (o->layers) {
+		size_t len = strlen(layers);
+		layers[len++] = ',';
+		jh_layers_format(o->layers, layers + len, sizeof(layers) - len);
+	}
 	info = (struct jh_audit_run_info){
 		.actor = o->actor,
 		.user = pw ? pw->pw_name : NULL,
@@ -572,8 +603,7 @@ static int audit_begin(struct audit_ctx *a, const struct options *o, const char 
 		.prompt_record = o->prompt_record,
 		.policy_text = policy,
 		.platform = o->platform,
-		.layers = drop_ids ? "seccomp,no_new_privs,session,subreaper,ids-dropped"
-				   : "seccomp,no_new_privs,session,subreaper",
+		.layers = layers,
 		.workspace = NULL,
 		.start_wall_ns = start_wall,
 		.start_mono_ns = start_mono,
@@ -684,6 +714,16 @@ int main(int argc, char **argv)
 	if (o.pids)
 		rlimits[nrl++] = (struct jh_rlimit){RLIMIT_NPROC, o.pids, o.pids};
 
+	/* Namespace backstops: enter what this host allows; --require insists. */
+	o.layers = jh_layers_probe();
+	if (o.require & ~o.layers) {
+		char missing[128];
+
+		jh_layers_format(o.require & ~o.layers, missing, sizeof(missing));
+		jh_error("required protection layer unavailable on this host: %s", missing);
+		code = EXIT_JHANSI;
+		goto out;
+	}
 	start_wall = now_ns(CLOCK_REALTIME);
 	start_mono = now_ns(CLOCK_MONOTONIC);
 	if (o.audit) {
@@ -714,6 +754,7 @@ int main(int argc, char **argv)
 	cfg.rlimits = rlimits;
 	cfg.nrlimits = nrl;
 	cfg.drop_ids = drop_ids;
+	cfg.layers = o.layers;
 	cfg.uid = SANDBOX_UID;
 	cfg.gid = SANDBOX_GID;
 	cfg.net = o.net;

@@ -237,3 +237,48 @@ Test(processes, sandbox_tasks_signal_each_other_and_new_sessions, .timeout = 60)
 	cr_assert(strstr(r.out, "gone"), "%s", r.out);
 	run_result_free(&r);
 }
+
+/* The namespace backstops: what the host allows is entered, --require insists.
+ * Under the no-namespaces wrapper (as Docker's default profile) none can be
+ * made: then --require must fail with a clear 125 and the run must still be
+ * contained by the sentry alone. Both outcomes are checked, never skipped. */
+Test(layers, require_enters_the_namespaces_or_refuses_to_run, .timeout = 60)
+{
+	struct run_result r;
+
+	RUN(r, "--require", "utsns,ipcns", "--", "sh", "-c",
+	    "cat /proc/sys/kernel/hostname 2>/dev/null || echo jhansi-view-hides-it; "
+	    "readlink /proc/self/ns/ipc");
+	if (r.status == 0) {
+		char host_ipc[256] = "";
+		ssize_t n = readlink("/proc/self/ns/ipc", host_ipc, sizeof(host_ipc) - 1);
+
+		cr_assert_gt(n, 0);
+		host_ipc[n] = '\0';
+		/* the host's name never shows, even outside uname (where the
+		 * filesystem view shows /proc/sys at all) */
+		cr_assert(strncmp(r.out, "jhansi\n", 7) == 0 ||
+			      strncmp(r.out, "jhansi-view-hides-it\n", 21) == 0,
+			  "%s", r.out);
+		cr_assert_null(strstr(r.out, host_ipc), "same ipc namespace as the host: %s", r.out);
+	} else {
+		cr_assert_eq(r.status, 125, "status %d: %s", r.status, r.err);
+		cr_assert(strstr(r.err, "required protection layer unavailable"), "%s", r.err);
+	}
+	run_result_free(&r);
+
+	RUN(r, "--require", "netns-please", "--", "true");
+	cr_assert_eq(r.status, 125);
+	cr_assert(strstr(r.err, "--require"), "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(layers, explain_names_the_namespaces_it_can_use)
+{
+	struct run_result r;
+
+	RUN(r, "--explain");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "namespaces "), "%s", r.out);
+	run_result_free(&r);
+}
