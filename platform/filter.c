@@ -59,8 +59,73 @@ int jh_filter_compile(const struct jh_filter_spec *spec, void **ret_prog, size_t
 	return jh_filter_compile_ex(spec, JH_INTERCEPT_NOTIFY, ret_prog, ret_len);
 }
 
+static const struct jh_prebuilt_filter *prebuilt;
+static size_t nprebuilt;
+
+void jh_filter_register_prebuilt(const struct jh_prebuilt_filter *list, size_t n)
+{
+	prebuilt = list;
+	nprebuilt = list ? n : 0;
+}
+
+static void fnv(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= 0x100000001b3ull;
+	}
+}
+
+uint64_t jh_filter_spec_key(const struct jh_filter_spec *spec, enum jh_filter_intercept how)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	int32_t v = (int32_t)how;
+
+	fnv(&h, &v, sizeof(v));
+	for (size_t i = 0; i < spec->nrules; i++) {
+		const struct jh_filter_rule *r = &spec->rules[i];
+		int32_t f[4] = {r->nr, (int32_t)r->action, r->err, r->arg};
+		uint64_t m[2] = {r->mask, r->value};
+
+		fnv(&h, f, sizeof(f));
+		fnv(&h, m, sizeof(m));
+	}
+	v = -1; /* separates rules from hot list */
+	fnv(&h, &v, sizeof(v));
+	for (size_t i = 0; i < spec->nhot; i++) {
+		v = spec->hot[i];
+		fnv(&h, &v, sizeof(v));
+	}
+	return h;
+}
+
 int jh_filter_compile_ex(const struct jh_filter_spec *spec, enum jh_filter_intercept how,
 			 void **ret_prog, size_t *ret_len)
+{
+	if (nprebuilt) {
+		uint64_t key = jh_filter_spec_key(spec, how);
+
+		for (size_t i = 0; i < nprebuilt; i++) {
+			void *copy;
+
+			if (prebuilt[i].key != key)
+				continue;
+			copy = malloc(prebuilt[i].len * 8);
+			if (!copy)
+				return -ENOMEM;
+			memcpy(copy, prebuilt[i].insns, prebuilt[i].len * 8);
+			*ret_prog = copy;
+			*ret_len = prebuilt[i].len;
+			return 0;
+		}
+	}
+	return jh_filter_compile_fresh(spec, how, ret_prog, ret_len);
+}
+
+int jh_filter_compile_fresh(const struct jh_filter_spec *spec, enum jh_filter_intercept how,
+			    void **ret_prog, size_t *ret_len)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	_cleanup_close_ int mfd = -1;

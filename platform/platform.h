@@ -92,6 +92,26 @@ enum jh_filter_intercept {
 int jh_filter_compile_ex(const struct jh_filter_spec *spec, enum jh_filter_intercept how,
 			 void **ret_prog, size_t *ret_len);
 
+/* Filters compiled at build time. libseccomp takes about 2 ms to compile the
+ * sandbox's filter, most of jhansi-exec's start-up budget; the build compiles
+ * the default specs once (tools/gen-filter.c) and jhansi-exec registers them.
+ * jh_filter_compile_ex() then returns a copy of the prebuilt program whose
+ * key matches the spec, and compiles with libseccomp otherwise. */
+struct jh_prebuilt_filter {
+	uint64_t key; /* jh_filter_spec_key() of the spec it was compiled from */
+	const void *insns;
+	size_t len; /* instructions */
+};
+
+/* A 64-bit digest (FNV-1a) of everything in `spec` and `how` that shapes the
+ * program. The spec is built by jhansi-exec, never by the sandbox. */
+uint64_t jh_filter_spec_key(const struct jh_filter_spec *spec, enum jh_filter_intercept how);
+/* Registers `n` prebuilt programs (static storage); NULL, 0 unregisters. */
+void jh_filter_register_prebuilt(const struct jh_prebuilt_filter *list, size_t n);
+/* jh_filter_compile_ex(), always with libseccomp (for the build-time generator). */
+int jh_filter_compile_fresh(const struct jh_filter_spec *spec, enum jh_filter_intercept how,
+			    void **ret_prog, size_t *ret_len);
+
 /* --- Spawning and supervising. --- */
 
 struct jh_rlimit {

@@ -29,6 +29,7 @@
 #include "sentry/netpolicy.h"
 #include "platform/layers.h"
 #include "sentry/sentry.h"
+#include "tools/filter-prebuilt.h"
 
 #define EXIT_TIMEOUT 124
 #define EXIT_JHANSI 125
@@ -676,6 +677,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return jh_log_errno(r, "blocking signals failed: %s", strerror(-r)), EXIT_JHANSI;
 	signal(SIGPIPE, SIG_IGN);
+	jh_filter_register_prebuilt(jh_prebuilt_filters, jh_prebuilt_filters_count);
 
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_JHANSI;

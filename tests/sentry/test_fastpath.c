@@ -156,3 +156,65 @@ Test(resolve, finds_commands_like_execvp)
 	cr_assert_eq(jh_sentry_resolve_command("/etc", envp, &path), -EACCES);
 	cr_assert_eq(jh_sentry_resolve_command("", envp, &path), -ENOENT);
 }
+
+/* Prebuilt filters (platform.h): a spec's key covers every rule, and the
+ * compiler returns the registered program only for the spec it was built
+ * from. */
+TestSuite(prebuilt, .init = setup, .fini = teardown);
+
+Test(prebuilt, the_key_changes_with_any_rule_and_the_intercept_kind)
+{
+	struct jh_filter_rule *copy = malloc(spec.nrules * sizeof(*copy));
+	struct jh_filter_spec changed = spec;
+	uint64_t base = jh_filter_spec_key(&spec, JH_INTERCEPT_NOTIFY);
+
+	cr_assert(copy);
+	cr_assert_eq(base, jh_filter_spec_key(&spec, JH_INTERCEPT_NOTIFY));
+	cr_assert_neq(base, jh_filter_spec_key(&spec, JH_INTERCEPT_TRACE));
+	memcpy(copy, spec.rules, spec.nrules * sizeof(*copy));
+	changed.rules = copy;
+	for (size_t i = 0; i < spec.nrules; i += 37) {
+		copy[i].value ^= 1;
+		cr_assert_neq(jh_filter_spec_key(&changed, JH_INTERCEPT_NOTIFY), base, "rule %zu", i);
+		copy[i].value ^= 1;
+		copy[i].action = copy[i].action == JH_FILTER_ALLOW ? JH_FILTER_INTERCEPT
+								   : JH_FILTER_ALLOW;
+		cr_assert_neq(jh_filter_spec_key(&changed, JH_INTERCEPT_NOTIFY), base, "rule %zu", i);
+		copy[i] = spec.rules[i];
+	}
+	changed.nrules--;
+	cr_assert_neq(jh_filter_spec_key(&changed, JH_INTERCEPT_NOTIFY), base);
+	free(copy);
+}
+
+Test(prebuilt, a_registered_program_is_used_only_for_its_spec)
+{
+	void *fresh, *got;
+	size_t nfresh, ngot;
+	struct jh_prebuilt_filter pre;
+	struct jh_filter_spec other = spec;
+
+	cr_assert_eq(jh_filter_compile_fresh(&spec, JH_INTERCEPT_NOTIFY, &fresh, &nfresh), 0);
+	/* a recognisable fake program: the compiler must hand it back as is */
+	pre = (struct jh_prebuilt_filter){
+		.key = jh_filter_spec_key(&spec, JH_INTERCEPT_NOTIFY),
+		.insns = "\x06\0\0\0\0\0\xff\x7f", /* RET ALLOW */
+		.len = 1,
+	};
+	jh_filter_register_prebuilt(&pre, 1);
+	cr_assert_eq(jh_filter_compile(&spec, &got, &ngot), 0);
+	cr_assert_eq(ngot, 1);
+	cr_assert_eq(memcmp(got, pre.insns, 8), 0);
+	free(got);
+	/* another spec (one rule less) is compiled afresh */
+	other.nrules--;
+	cr_assert_eq(jh_filter_compile(&other, &got, &ngot), 0);
+	cr_assert_gt(ngot, 1);
+	free(got);
+	/* the trace kind of the same spec too */
+	cr_assert_eq(jh_filter_compile_ex(&spec, JH_INTERCEPT_TRACE, &got, &ngot), 0);
+	cr_assert_gt(ngot, 1);
+	free(got);
+	jh_filter_register_prebuilt(NULL, 0);
+	free(fresh);
+}
