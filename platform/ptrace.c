@@ -1,4 +1,4 @@
-/* The `ptrace` backend: seccomp trace stops serviced by a tracer thread.
+/* The `ptrace` backend: seccomp trace stops, serviced by the dispatcher.
  *
  * For hosts where seccomp user notification is missing or itself filtered.
  * The filter is the same as unotify's, with SECCOMP_RET_TRACE as the
@@ -7,30 +7,35 @@
  * resumed with PTRACE_SYSCALL, so every call produces entry and exit stops
  * and is delivered, once finished, as a JH_SC_TRACED record.
  *
- * ptrace requests and the waits for a tracee must come from its tracer thread.
- * The platform interface has one thread calling next()/read()/answer() (the
- * sentry's dispatcher) and another calling supervise(); neither can be the
- * tracer for the whole run, so spawn() starts an internal tracer thread that
- * forks and seizes the first task and owns every ptrace request and wait. It
- * hands intercepted calls to next() through a queue (a condition variable) and
- * receives answers through a ready list and an eventfd. Reading and writing
- * task memory is done by the dispatcher itself with process_vm_readv/writev,
- * under the lock the tracer holds while it reaps: a task cannot be reaped (and
- * its tid reused) while its memory is being read, and "still valid" means
- * the task is still in the stop of that call.
+ * ptrace requests and the waits for a tracee must come from its tracer
+ * thread. The thread that calls next() — the sentry's dispatcher, which also
+ * reads memory and answers — is made the tracer: spawn() (in the supervising
+ * thread) forks the first task, which sets itself up and waits on a pipe; the
+ * first next() seizes it, lets it install its filter and exec, and from then
+ * on next() is a loop on waitpid(__WALL) that handles fork/clone/exec events,
+ * signals and group-stops itself and returns at each seccomp stop. answer()
+ * rewrites the registers and resumes the task directly. No thread hand-off
+ * stands between a stop and its answer. supervise() only forwards signals,
+ * runs the timeout, and waits for next() to report that every task is gone;
+ * should the dispatcher stop early, it reaps what is left itself.
  *
  * Answering: at the seccomp stop, orig_rax = -1 makes the kernel skip the call
  * and rax is what the task sees returned (the seccomp selftests rely on this
  * since Linux 4.8). Fd injection has no ptrace equivalent of ADDFD: answer_fd()
- * answers ENOSYS for now.
+ * answers ENOSYS for now. Task memory is read with process_vm_readv; "still
+ * valid" means the task is still in the stop of that call — it cannot leave
+ * it but by dying, and its tid cannot be reused before this thread reaps it.
  *
  * Nothing outlives the run: the first task gets PR_SET_PDEATHSIG(SIGKILL),
- * every tracee has PTRACE_O_EXITKILL, we are a child subreaper, and the tracer
- * thread exits only once every task is reaped. Group-stops are kept with
+ * every tracee has PTRACE_O_EXITKILL, we are a child subreaper, and next()
+ * reports the end only once every task is reaped. Group-stops are kept with
  * PTRACE_LISTEN, signals are re-injected, tasks killed while stopped are
- * dropped with their pending call (read/answer then give -ESRCH).
+ * dropped with their pending call (read/answer then give -ESRCH). A task's
+ * own seccomp filter may also return RET_TRACE: its stops are taken for
+ * interceptions like ours (the data is never trusted), so the worst it gets
+ * is the sentry's refusal of a call that would have passed.
  *
- * x86_64 only for now: register layout in regs_to_syscall()/set_return(). */
+ * x86_64 only for now: register layout in regs_to_syscall()/answering. */
 #include "platform/platform.h"
 
 #include <dirent.h>
@@ -42,10 +47,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -55,77 +62,72 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "platform/child.h"
 #include "base/macro.h"
 
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-
 #define BPF_MAX_INSNS 4096
-/* Finished-call records queued for the dispatcher before the tracer waits:
- * full-trace mode slows the sandbox to the sentry's pace, never grows memory. */
-#define TRACE_QUEUE_MAX 4096
-
-enum answer_kind { ANSWER_NONE, ANSWER_VALUE, ANSWER_CONTINUE };
+/* After the first task has exited, how long supervise() waits for next() to
+ * finish the teardown before it reaps the rest itself. */
+#define DISPATCHER_GRACE_MS 2000
 
 struct task {
 	pid_t tid;
 	bool started;     /* its attach stop was seen (the first task has none) */
 	bool in_call;     /* full trace: between syscall-entry and -exit stops */
 	bool intercepted; /* full trace: the call in progress went to the sentry */
-	bool listening;   /* in a group-stop, held with PTRACE_LISTEN */
-	uint64_t pending; /* serial of the intercepted call it is stopped in; 0: none */
+	uint64_t pending; /* serial of the call it is stopped in for the sentry; 0: none */
 #if defined(__x86_64__)
 	struct user_regs_struct regs; /* at the pending stop */
 #endif
 	struct jh_syscall entry; /* full trace: the call in progress */
-	enum answer_kind answer;
-	int64_t answer_val;
-	struct task *next_ready;
 };
 
 struct jh_platform {
-	pthread_mutex_t lock;
-	pthread_cond_t avail; /* queue not empty, woken, or done */
-	pthread_cond_t space; /* queue drained, or spawn done */
-
-	/* Set up by spawn(), read by the tracer. */
-	const struct jh_spawn_spec *spec;
+	/* Set by spawn(). */
 	void *insns;
 	size_t ninsns;
 	bool trace;
-	unsigned layers; /* JH_LAYER_* entered by the first task */
 	int64_t timeout_ms;
 	pid_t keep[8];
 	size_t nkeep;
-
-	pthread_t tracer;
-	bool tracer_started;
-	int evfd;   /* dispatcher/supervisor → tracer: answers ready, teardown asked */
-	int donefd; /* tracer → supervisor: every task is gone */
-	int errpipe;
-
-	/* Under lock. */
-	bool spawn_done;
-	int spawn_result;
+	unsigned layers; /* JH_LAYER_* entered by the first task */
+	bool spawned;
 	pid_t pid;
+	int pidfd;   /* of the first task */
+	int ack_w;   /* the first task waits on it until it is seized */
+	int errpipe; /* the first task's exec errno */
+	int donefd;  /* next() → supervise(): every task is gone */
+
+	/* The dispatcher thread, which is the tracer. */
+	pthread_t waiter;
+	atomic_bool waiter_set;
+	bool tracing;
+	bool tearing;
+	bool reaped;
 	struct task **tasks;
 	size_t ntasks, tasks_cap;
-	struct task *ready;
-	struct jh_syscall *q; /* ring */
-	size_t qcap, qhead, qlen, ntraced;
 	uint64_t serial;
-	bool woken;
-	bool teardown_req;
-	bool done;
-	bool tearing;
 	struct jh_exit ex;
-	bool reaped;
+
+	/* Shared. */
+	atomic_bool woken;
+	atomic_bool teardown_req;
+	atomic_bool done;
 };
+
+static int wake_signal(void)
+{
+	return SIGRTMIN;
+}
+
+static void wake_handler(int sig)
+{
+	(void)sig;
+}
 
 static int ptrace_probe(const char **ret_reason)
 {
@@ -146,19 +148,16 @@ static int ptrace_probe(const char **ret_reason)
 
 static int ptrace_create(struct jh_platform **ret)
 {
+	struct sigaction sa = {.sa_handler = wake_handler}; /* no SA_RESTART: waitpid gets EINTR */
 	struct jh_platform *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->avail, NULL);
-	pthread_cond_init(&p->space, NULL);
-	p->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	p->pidfd = p->ack_w = p->errpipe = -1;
 	p->donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	p->errpipe = -1;
-	if (p->evfd < 0 || p->donefd < 0) {
+	sigemptyset(&sa.sa_mask);
+	if (p->donefd < 0 || sigaction(wake_signal(), &sa, NULL) < 0) {
 		int r = jh_negerrno();
-		jh_closep(&p->evfd);
 		jh_closep(&p->donefd);
 		free(p);
 		return r;
@@ -173,7 +172,7 @@ static void poke(int fd)
 	(void)!write(fd, &one, sizeof(one));
 }
 
-/* --- The task table (under lock). Linear: a sandbox has few live tasks. --- */
+/* --- The task table (dispatcher thread). Linear: a sandbox has few live tasks. --- */
 
 static struct task *find_task(struct jh_platform *p, pid_t tid)
 {
@@ -206,11 +205,6 @@ static struct task *add_task(struct jh_platform *p, pid_t tid, bool started)
 
 static void remove_task(struct jh_platform *p, struct task *t)
 {
-	for (struct task **r = &p->ready; *r; r = &(*r)->next_ready)
-		if (*r == t) {
-			*r = t->next_ready;
-			break;
-		}
 	for (size_t i = 0; i < p->ntasks; i++)
 		if (p->tasks[i] == t) {
 			p->tasks[i] = p->tasks[--p->ntasks];
@@ -227,38 +221,8 @@ static bool is_kept(const struct jh_platform *p, pid_t pid)
 	return false;
 }
 
-/* --- The queue to next() (under lock). --- */
 
-static int queue_push(struct jh_platform *p, const struct jh_syscall *sc)
-{
-	if (sc->kind == JH_SC_TRACED) {
-		/* Back-pressure: the sandbox waits for the sentry. */
-		while (p->ntraced >= TRACE_QUEUE_MAX && !p->tearing && !p->teardown_req)
-			pthread_cond_wait(&p->space, &p->lock);
-		if (p->tearing || p->teardown_req)
-			return 0;
-	}
-	if (p->qlen == p->qcap) {
-		size_t cap = p->qcap ? p->qcap * 2 : 64;
-		struct jh_syscall *n = malloc(cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		for (size_t i = 0; i < p->qlen; i++)
-			n[i] = p->q[(p->qhead + i) % p->qcap];
-		free(p->q);
-		p->q = n;
-		p->qcap = cap;
-		p->qhead = 0;
-	}
-	p->q[(p->qhead + p->qlen) % p->qcap] = *sc;
-	p->qlen++;
-	if (sc->kind == JH_SC_TRACED)
-		p->ntraced++;
-	pthread_cond_signal(&p->avail);
-	return 0;
-}
-
-/* --- The tracer thread. --- */
+/* --- The tracer: waits, events, stops (dispatcher thread). --- */
 
 static void resume(struct jh_platform *p, struct task *t, int sig)
 {
@@ -295,27 +259,18 @@ static int get_regs(struct task *t)
 #endif
 }
 
-static void on_seccomp_stop(struct jh_platform *p, struct task *t)
+/* A seccomp stop: the call goes to the sentry. */
+static bool on_seccomp_stop(struct jh_platform *p, struct task *t, struct jh_syscall *ret)
 {
-	struct jh_syscall sc = {0};
-
 	if (get_regs(t) < 0)
-		return; /* killed meanwhile: its exit follows */
-	regs_to_syscall(t, &sc);
-	sc.id = ++p->serial;
-	sc.kind = JH_SC_INTERCEPTED;
-	t->pending = sc.id;
+		return false; /* killed meanwhile: its exit follows */
+	memset(ret, 0, sizeof(*ret));
+	regs_to_syscall(t, ret);
+	ret->id = ++p->serial;
+	ret->kind = JH_SC_INTERCEPTED;
+	t->pending = ret->id;
 	t->intercepted = true;
-	if (queue_push(p, &sc) < 0) {
-		/* Cannot deliver it: refuse rather than let it run. */
-		t->pending = 0;
-#if defined(__x86_64__)
-		t->regs.orig_rax = (unsigned long long)-1;
-		t->regs.rax = (unsigned long long)-ENOMEM;
-		ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs);
-#endif
-		resume(p, t, 0);
-	}
+	return true;
 }
 
 static bool is_exit_call(int nr)
@@ -327,29 +282,25 @@ static bool is_exit_call(int nr)
 #endif
 }
 
-/* Full trace: hands the finished call to next(), the task held in its stop
- * so that the sentry can still read the strings it names. Returns false if
- * it could not be queued (the caller resumes the task). */
-static bool deliver_traced(struct jh_platform *p, struct task *t)
+/* Full trace: hands the finished call to the sentry, the task held in its
+ * stop so that the sentry can still read the strings it names. */
+static bool deliver_traced(struct jh_platform *p, struct task *t, struct jh_syscall *ret)
 {
 	t->entry.id = ++p->serial;
 	t->pending = t->entry.id;
-	if (queue_push(p, &t->entry) < 0 || p->tearing || p->teardown_req) {
-		t->pending = 0;
-		return false;
-	}
+	*ret = t->entry;
 	return true;
 }
 
-/* Full trace: a syscall-entry or -exit stop. */
-static void on_syscall_stop(struct jh_platform *p, struct task *t)
+/* Full trace: a syscall-entry or -exit stop. True if *ret holds a record. */
+static bool on_syscall_stop(struct jh_platform *p, struct task *t, struct jh_syscall *ret)
 {
 	struct __ptrace_syscall_info info;
 
 	memset(&info, 0, sizeof(info));
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) <= 0) {
 		resume(p, t, 0);
-		return;
+		return false;
 	}
 	if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
 		memset(&t->entry, 0, sizeof(t->entry));
@@ -366,8 +317,7 @@ static void on_syscall_stop(struct jh_platform *p, struct task *t)
 		if (is_exit_call(t->entry.nr)) {
 			/* No exit stop follows: record it now. */
 			t->in_call = false;
-			if (deliver_traced(p, t))
-				return;
+			return deliver_traced(p, t, ret);
 		}
 	} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
 		bool record = t->in_call && !t->intercepted;
@@ -376,11 +326,11 @@ static void on_syscall_stop(struct jh_platform *p, struct task *t)
 		t->intercepted = false;
 		if (record) {
 			t->entry.traced_ret = info.exit.rval;
-			if (deliver_traced(p, t))
-				return;
+			return deliver_traced(p, t, ret);
 		}
 	}
 	resume(p, t, 0);
+	return false;
 }
 
 static void note_exit(struct jh_platform *p, pid_t pid, int st)
@@ -396,7 +346,7 @@ static void note_exit(struct jh_platform *p, pid_t pid, int st)
 	if (pid == p->pid && !p->reaped) {
 		p->reaped = true;
 		p->ex.wait_status = st;
-		p->teardown_req = true;
+		atomic_store(&p->teardown_req, true);
 	}
 }
 
@@ -405,7 +355,8 @@ static bool is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-static void handle_status(struct jh_platform *p, pid_t tid, int st)
+/* Handles one wait status. True if *ret holds a call for the sentry. */
+static bool handle_status(struct jh_platform *p, pid_t tid, int st, struct jh_syscall *ret)
 {
 	struct task *t;
 	unsigned event;
@@ -413,35 +364,33 @@ static void handle_status(struct jh_platform *p, pid_t tid, int st)
 
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
 		note_exit(p, tid, st);
-		return;
+		return false;
 	}
 	if (!WIFSTOPPED(st))
-		return;
+		return false;
 	t = find_task(p, tid);
 	if (!t) {
 		/* A new task whose creator's clone event is not reported yet. */
 		t = add_task(p, tid, false);
 		if (!t) {
 			kill(tid, SIGKILL);
-			return;
+			return false;
 		}
 	}
 	if (p->tearing)
-		return; /* SIGKILLed: it leaves any stop on its own */
+		return false; /* SIGKILLed: it leaves any stop on its own */
 	sig = WSTOPSIG(st);
 	event = (unsigned)st >> 16;
-	t->listening = false;
 	if (!t->started) {
 		t->started = true;
 		if (event == PTRACE_EVENT_STOP) {
 			resume(p, t, 0);
-			return;
+			return false;
 		}
 	}
 	switch (event) {
 	case PTRACE_EVENT_SECCOMP:
-		on_seccomp_stop(p, t);
-		return;
+		return on_seccomp_stop(p, t, ret);
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK:
 	case PTRACE_EVENT_CLONE: {
@@ -450,7 +399,7 @@ static void handle_status(struct jh_platform *p, pid_t tid, int st)
 		    !find_task(p, (pid_t)child) && !add_task(p, (pid_t)child, false))
 			kill((pid_t)child, SIGKILL);
 		resume(p, t, 0);
-		return;
+		return false;
 	}
 	case PTRACE_EVENT_EXEC: {
 		unsigned long former = 0;
@@ -465,29 +414,24 @@ static void handle_status(struct jh_platform *p, pid_t tid, int st)
 			}
 		}
 		resume(p, t, 0);
-		return;
+		return false;
 	}
 	case PTRACE_EVENT_STOP:
-		if (is_stop_signal(sig)) {
-			/* Group-stop: stay stopped until SIGCONT, still reporting. */
-			if (ptrace(PTRACE_LISTEN, tid, 0, 0) == 0) {
-				t->listening = true;
-				return;
-			}
-		}
+		/* Group-stop: stay stopped until SIGCONT, still reporting. After
+		 * SIGCONT the kernel reports the trap with SIGTRAP: resume then. */
+		if (is_stop_signal(sig) && ptrace(PTRACE_LISTEN, tid, 0, 0) == 0)
+			return false;
 		resume(p, t, 0);
-		return;
+		return false;
 	case 0:
-		if (sig == (SIGTRAP | 0x80)) {
-			on_syscall_stop(p, t);
-			return;
-		}
+		if (sig == (SIGTRAP | 0x80))
+			return on_syscall_stop(p, t, ret);
 		/* Signal-delivery stop: deliver it. */
 		resume(p, t, sig);
-		return;
+		return false;
 	default:
 		resume(p, t, 0);
-		return;
+		return false;
 	}
 }
 
@@ -528,19 +472,21 @@ static size_t list_children(const struct jh_platform *p, pid_t *pids, size_t cap
 	return n;
 }
 
-/* One pending wait status without blocking: > 0 with *st, 0 for none, -errno.
- * Kept helpers (our own, untraced children) are never reaped: their owner
- * waits for them. */
-static pid_t wait_one(struct jh_platform *p, int *st)
+/* One wait status: > 0 with *st; 0 for none yet (non-blocking mode); -EINTR
+ * when woken; -ECHILD when nothing is left. Blocks unless `nohang`. Kept
+ * helpers (our own, untraced children) are never reaped: their owner waits
+ * for them, so when one is pending the tasks are asked one by one. */
+static pid_t wait_one(struct jh_platform *p, int *st, bool nohang)
 {
 	siginfo_t si = {0};
+	int flags = __WALL | (nohang ? WNOHANG : 0);
 	pid_t r;
 
 	if (p->nkeep == 0) {
-		r = waitpid(-1, st, WNOHANG | __WALL);
+		r = waitpid(-1, st, flags);
 		return r < 0 ? jh_negerrno() : r;
 	}
-	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0)
+	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | flags) < 0)
 		return jh_negerrno();
 	if (si.si_pid == 0)
 		return 0;
@@ -548,7 +494,6 @@ static pid_t wait_one(struct jh_platform *p, int *st)
 		r = waitpid(si.si_pid, st, WNOHANG | __WALL);
 		return r < 0 ? jh_negerrno() : r;
 	}
-	/* A kept helper's status hides the others from P_ALL: ask each by tid. */
 	for (size_t i = 0; i < p->ntasks; i++) {
 		r = waitpid(p->tasks[i]->tid, st, WNOHANG | __WALL);
 		if (r > 0)
@@ -563,6 +508,8 @@ static pid_t wait_one(struct jh_platform *p, int *st)
 				return r;
 		}
 	}
+	if (!nohang)
+		usleep(1000); /* only a kept helper's exit is pending: poll */
 	return 0;
 }
 
@@ -585,23 +532,232 @@ static void kill_all(struct jh_platform *p)
 		kill(pids[i], SIGKILL);
 }
 
-static void apply_answers(struct jh_platform *p)
+/* The first next(): become the tracer of the first task and let it go. */
+static int begin_tracing(struct jh_platform *p)
 {
-	while (p->ready) {
-		struct task *t = p->ready;
+	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |
+			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+			  PTRACE_O_EXITKILL;
 
-		p->ready = t->next_ready;
-		t->next_ready = NULL;
-		if (t->answer == ANSWER_VALUE) {
-#if defined(__x86_64__)
-			t->regs.orig_rax = (unsigned long long)-1; /* skip the call */
-			t->regs.rax = (unsigned long long)t->answer_val;
-			ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs);
-#endif
-		}
-		t->answer = ANSWER_NONE;
-		resume(p, t, 0);
+	p->waiter = pthread_self();
+	atomic_store(&p->waiter_set, true);
+	p->tracing = true;
+	if (ptrace(PTRACE_SEIZE, p->pid, 0, (void *)opts) < 0 || !add_task(p, p->pid, true) ||
+	    JH_RETRY_EINTR(write(p->ack_w, "x", 1)) != 1) {
+		int r = errno ? jh_negerrno() : -ENOMEM;
+		jh_error("ptrace: cannot trace the first task: %s", strerror(-r));
+		atomic_store(&p->teardown_req, true);
+		jh_closep(&p->ack_w);
+		return r;
 	}
+	jh_closep(&p->ack_w);
+	return 0;
+}
+
+static int finish(struct jh_platform *p)
+{
+	atomic_store(&p->done, true);
+	poke(p->donefd);
+	return -ESHUTDOWN;
+}
+
+static int ptrace_next(struct jh_platform *p, struct jh_syscall *ret)
+{
+	if (!p->spawned)
+		return -ECHILD;
+	if (!p->tracing)
+		(void)begin_tracing(p); /* on failure the teardown below ends the run */
+	for (;;) {
+		int st = 0;
+		pid_t w;
+
+		if (atomic_exchange(&p->woken, false))
+			return -EINTR;
+		if (atomic_load(&p->done))
+			return -ESHUTDOWN;
+		if (atomic_load(&p->teardown_req) && !p->tearing) {
+			p->tearing = true;
+			kill_all(p);
+		}
+		w = wait_one(p, &st, p->tearing);
+		if (w == -EINTR)
+			continue;
+		if (w == -ECHILD)
+			return finish(p); /* nothing left to wait for */
+		if (w > 0) {
+			if (handle_status(p, w, st, ret))
+				return 0;
+			continue;
+		}
+		if (p->tearing) {
+			pid_t pids[8];
+
+			kill_all(p);
+			if (p->ntasks == 0 && list_children(p, pids, JH_ARRAY_SIZE(pids)) == 0)
+				return finish(p);
+			usleep(1000); /* kept helpers keep waitpid from saying ECHILD */
+		}
+	}
+}
+
+static void ptrace_wake(struct jh_platform *p)
+{
+	atomic_store(&p->woken, true);
+	if (atomic_load(&p->waiter_set))
+		pthread_kill(p->waiter, wake_signal());
+}
+
+/* The task still in the stop of `sc`, or NULL. Dispatcher thread only. */
+static struct task *pending_task(struct jh_platform *p, const struct jh_syscall *sc)
+{
+	struct task *t = find_task(p, sc->tid);
+
+	return t && sc->id && t->pending == sc->id ? t : NULL;
+}
+
+static int ptrace_read(struct jh_platform *p, const struct jh_syscall *sc, void *dst,
+		       uint64_t addr, size_t len)
+{
+	struct iovec local = {.iov_base = dst, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+	ssize_t n;
+
+	if (!pending_task(p, sc))
+		return -ESRCH;
+	if (len == 0)
+		return 0;
+	if (addr + len < addr)
+		return -EFAULT;
+	n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* Page by page, as the kernel's strncpy_from_user: a string ending just before
+ * an unmapped page is read whole, one running into it gives EFAULT. */
+static int ptrace_read_string(struct jh_platform *p, const struct jh_syscall *sc, char *dst,
+			      size_t cap, uint64_t addr)
+{
+	static size_t page;
+	size_t got = 0;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	if (!pending_task(p, sc))
+		return -ESRCH;
+	while (got < cap) {
+		uint64_t at = addr + got;
+		size_t chunk = page - (size_t)(at & (page - 1));
+		struct iovec local, remote;
+		ssize_t n;
+		char *nul;
+
+		if (at < addr)
+			return -EFAULT;
+		chunk = JH_MIN(chunk, cap - got);
+		local.iov_base = dst + got;
+		local.iov_len = chunk;
+		remote.iov_base = (void *)(uintptr_t)at;
+		remote.iov_len = chunk;
+		n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
+		if (n <= 0)
+			return n < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
+		nul = memchr(dst + got, '\0', (size_t)n);
+		if (nul)
+			return (int)(nul - dst);
+		got += (size_t)n;
+	}
+	dst[cap - 1] = '\0';
+	return -ENAMETOOLONG;
+}
+
+static int ptrace_write(struct jh_platform *p, const struct jh_syscall *sc, uint64_t addr,
+			const void *src, size_t len)
+{
+	struct iovec local = {.iov_base = (void *)src, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+	ssize_t n;
+
+	if (!pending_task(p, sc))
+		return -ESRCH;
+	if (len == 0)
+		return 0;
+	if (addr + len < addr)
+		return -EFAULT;
+	n = process_vm_writev(sc->tid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* Lets the task leave its stop; with `set`, the call is skipped and returns
+ * `val` (a value, or -errno). */
+static int release(struct jh_platform *p, const struct jh_syscall *sc, bool set, int64_t val)
+{
+	struct task *t = pending_task(p, sc);
+
+	if (!t)
+		return -ESRCH;
+	t->pending = 0;
+	if (set) {
+#if defined(__x86_64__)
+		t->regs.orig_rax = (unsigned long long)-1; /* skip the call */
+		t->regs.rax = (unsigned long long)val;
+		if (ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) < 0)
+			return errno == ESRCH ? -ESRCH : jh_negerrno();
+#endif
+	}
+	if (ptrace(p->trace ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, 0) < 0)
+		return errno == ESRCH ? -ESRCH : jh_negerrno();
+	return 0;
+}
+
+static int ptrace_answer(struct jh_platform *p, const struct jh_syscall *sc, int64_t value, int err)
+{
+	if (sc->kind != JH_SC_INTERCEPTED)
+		return -EINVAL;
+	return release(p, sc, true, err ? -(int64_t)err : value);
+}
+
+static int ptrace_answer_continue(struct jh_platform *p, const struct jh_syscall *sc)
+{
+	return release(p, sc, false, 0);
+}
+
+/* No ADDFD under ptrace. Injecting would mean making the task run a recvmsg on
+ * a socket it does not have; until that is built the call fails cleanly. */
+static int ptrace_answer_fd(struct jh_platform *p, const struct jh_syscall *sc, int fd,
+			    bool cloexec)
+{
+	int r = release(p, sc, true, -ENOSYS);
+
+	return r < 0 ? r : -ENOSYS;
+}
+
+static int ptrace_regs(struct jh_platform *p, const struct jh_syscall *sc, struct jh_task_regs *ret)
+{
+	struct task *t = pending_task(p, sc);
+
+	if (!t || sc->kind != JH_SC_INTERCEPTED)
+		return -ESRCH;
+#if defined(__x86_64__)
+	{
+		const struct user_regs_struct *g = &t->regs;
+		const unsigned long long v[JH_TASK_REGS_MAX] = {
+			g->rax, g->rdx, g->rcx, g->rbx, g->rsi, g->rdi, g->rbp, g->rsp, g->r8,
+			g->r9,	g->r10, g->r11, g->r12, g->r13, g->r14, g->r15, g->rip,
+		};
+		for (int i = 0; i < JH_TASK_REGS_MAX; i++)
+			ret->r[i] = v[i];
+		ret->known = (1u << JH_TASK_REGS_MAX) - 1;
+	}
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
 }
 
 /* Runs in the forked child; never returns. Only async-signal-safe calls. */
@@ -646,17 +802,28 @@ fail:
 	_exit(125);
 }
 
-/* In the tracer thread: forks and seizes the first task. */
-static int start_child(struct jh_platform *p)
+static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid)
 {
 	_cleanup_close_ int sync_r = -1, sync_w = -1, ack_r = -1, ack_w = -1, err_r = -1, err_w = -1;
-	struct sock_fprog prog = {.len = (unsigned short)p->ninsns, .filter = p->insns};
-	int fds[2], child_r = 0, msg[2] = {-1, 0};
-	ssize_t n;
+	struct sock_fprog prog;
+	int fds[2], msg[2] = {-1, 0}, r;
 	pid_t parent = getpid(), pid;
-	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |
-			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-			  PTRACE_O_EXITKILL;
+	ssize_t n;
+
+	if (p->spawned)
+		return -EBUSY;
+	if (spec->nkeep_pids > JH_ARRAY_SIZE(p->keep))
+		return -E2BIG;
+	memcpy(p->keep, spec->keep_pids, spec->nkeep_pids * sizeof(pid_t));
+	p->nkeep = spec->nkeep_pids;
+	p->timeout_ms = spec->timeout_ms;
+	p->trace = spec->full_trace;
+	r = jh_filter_compile_ex(spec->filter, JH_INTERCEPT_TRACE, &p->insns, &p->ninsns);
+	if (r < 0)
+		return r;
+	if (p->ninsns == 0 || p->ninsns > BPF_MAX_INSNS)
+		return -E2BIG;
+	prog = (struct sock_fprog){.len = (unsigned short)p->ninsns, .filter = p->insns};
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return jh_negerrno();
@@ -674,382 +841,68 @@ static int start_child(struct jh_platform *p)
 	if (pid < 0)
 		return jh_negerrno();
 	if (pid == 0)
-		child_main(p->spec, &prog, parent, sync_w, ack_r, err_w);
-	pthread_mutex_lock(&p->lock);
+		child_main(spec, &prog, parent, sync_w, ack_r, err_w);
 	p->pid = pid;
-	pthread_mutex_unlock(&p->lock);
+	p->spawned = true;
 	jh_closep(&sync_w);
 	jh_closep(&ack_r);
 	jh_closep(&err_w);
+	p->pidfd = pidfd_open(pid, 0);
+	if (p->pidfd < 0)
+		return jh_negerrno();
 
-	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) < 0) {
-		int r = jh_negerrno();
-		kill(pid, SIGKILL);
-		return r;
-	}
 	/* {0, layers entered}, or {-errno} when setting up failed */
 	n = JH_RETRY_EINTR(read(sync_r, msg, sizeof(msg)));
 	if (n != sizeof(int) && n != sizeof(msg))
 		return -ECHILD; /* died before it was set up */
-	child_r = msg[0];
-	if (child_r < 0)
-		return child_r;
+	if (msg[0] < 0)
+		return msg[0];
 	if (n != sizeof(msg))
 		return -EPROTO;
 	p->layers = (unsigned)msg[1];
-	pthread_mutex_lock(&p->lock);
-	if (!add_task(p, pid, true)) {
-		pthread_mutex_unlock(&p->lock);
-		return -ENOMEM;
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (JH_RETRY_EINTR(write(ack_w, "x", 1)) != 1)
-		return jh_negerrno();
+	/* It now waits on ack_r: the first next() seizes it and writes ack_w. */
+	p->ack_w = TAKE_FD(ack_w);
 	p->errpipe = TAKE_FD(err_r);
+	*ret_pid = pid;
 	return 0;
 }
 
-static void *tracer_main(void *arg)
+/* Kills and reaps what is left, from this thread: for when the dispatcher
+ * stopped calling next() (it then no longer traces anything: its tracees were
+ * killed by PTRACE_O_EXITKILL or are detached, and can be waited for here). */
+static void reap_all_here(struct jh_platform *p)
 {
-	struct jh_platform *p = arg;
-	_cleanup_close_ int sfd = -1;
-	sigset_t all, chld;
-	int r;
+	for (int rounds = 0; rounds < 10000; rounds++) {
+		pid_t pids[512];
+		size_t n;
+		int st;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	r = sfd < 0 ? jh_negerrno() : start_child(p);
-
-	pthread_mutex_lock(&p->lock);
-	p->spawn_done = true;
-	p->spawn_result = r;
-	if (r < 0) {
-		p->teardown_req = true;
-		p->reaped = p->pid <= 0;
-	}
-	pthread_cond_broadcast(&p->space);
-	pthread_mutex_unlock(&p->lock);
-
-	for (;;) {
-		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = p->evfd, .events = POLLIN}};
-		bool finished = false;
-
-		pthread_mutex_lock(&p->lock);
-		apply_answers(p);
-		for (;;) {
-			int st;
-			pid_t w;
-
-			if (p->teardown_req && !p->tearing) {
-				p->tearing = true;
-				/* Release a dispatcher-bound wait, drop what is queued. */
-				pthread_cond_broadcast(&p->space);
-				kill_all(p);
+		if (!p->reaped)
+			kill(-p->pid, SIGKILL);
+		n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+		if (n == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		for (size_t i = 0; i < n; i++) {
+			pid_t r = waitpid(pids[i], &st, __WALL | WNOHANG);
+			if (r > 0 && r == p->pid && !p->reaped) {
+				p->reaped = true;
+				p->ex.wait_status = st;
 			}
-			w = wait_one(p, &st);
-			if (w > 0) {
-				handle_status(p, w, st);
-				continue;
-			}
-			if (w == -ECHILD) {
-				finished = true; /* nothing left to wait for */
-			} else if (w == 0 && p->tearing && p->ntasks == 0) {
-				pid_t pids[8];
-				finished = list_children(p, pids, JH_ARRAY_SIZE(pids)) == 0;
-			}
-			break;
 		}
-		if (finished) {
-			p->done = true;
-			pthread_cond_broadcast(&p->avail);
-			pthread_mutex_unlock(&p->lock);
-			break;
-		}
-		if (p->tearing)
-			kill_all(p); /* new children may have appeared meanwhile */
-		pthread_mutex_unlock(&p->lock);
-
-		/* The timeout only guards against a SIGCHLD lost to a thread of the
-		 * caller that left it unblocked. */
-		if (poll(pfd, 2, p->tearing ? 10 : 200) > 0) {
-			struct signalfd_siginfo si;
-			uint64_t v;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				;
-			(void)!read(p->evfd, &v, sizeof(v));
-		}
+		usleep(1000);
 	}
-	poke(p->donefd);
-	return NULL;
-}
-
-static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid)
-{
-	int r;
-
-	if (p->tracer_started)
-		return -EBUSY;
-	if (spec->nkeep_pids > JH_ARRAY_SIZE(p->keep))
-		return -E2BIG;
-	memcpy(p->keep, spec->keep_pids, spec->nkeep_pids * sizeof(pid_t));
-	p->nkeep = spec->nkeep_pids;
-	p->timeout_ms = spec->timeout_ms;
-	p->trace = spec->full_trace;
-	r = jh_filter_compile_ex(spec->filter, JH_INTERCEPT_TRACE, &p->insns, &p->ninsns);
-	if (r < 0)
-		return r;
-	if (p->ninsns == 0 || p->ninsns > BPF_MAX_INSNS)
-		return -E2BIG;
-	p->spec = spec;
-	r = -pthread_create(&p->tracer, NULL, tracer_main, p);
-	if (r < 0)
-		return r;
-	p->tracer_started = true;
-
-	pthread_mutex_lock(&p->lock);
-	while (!p->spawn_done)
-		pthread_cond_wait(&p->space, &p->lock);
-	r = p->spawn_result;
-	pthread_mutex_unlock(&p->lock);
-	p->spec = NULL;
-	if (r < 0)
-		return r;
-	*ret_pid = p->pid;
-	return 0;
-}
-
-static int ptrace_next(struct jh_platform *p, struct jh_syscall *ret)
-{
-	int r;
-
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		if (p->woken) {
-			p->woken = false;
-			r = -EINTR;
-			break;
-		}
-		if (p->qlen > 0) {
-			*ret = p->q[p->qhead];
-			p->qhead = (p->qhead + 1) % p->qcap;
-			p->qlen--;
-			if (ret->kind == JH_SC_TRACED && p->ntraced-- == TRACE_QUEUE_MAX)
-				pthread_cond_signal(&p->space);
-			r = 0;
-			break;
-		}
-		if (p->done || (p->spawn_done && p->spawn_result < 0)) {
-			r = -ESHUTDOWN;
-			break;
-		}
-		pthread_cond_wait(&p->avail, &p->lock);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return r;
-}
-
-static void ptrace_wake(struct jh_platform *p)
-{
-	pthread_mutex_lock(&p->lock);
-	p->woken = true;
-	pthread_cond_broadcast(&p->avail);
-	pthread_mutex_unlock(&p->lock);
-}
-
-/* Under lock: the task still in the stop of `sc`, or NULL. */
-static struct task *pending_task(struct jh_platform *p, const struct jh_syscall *sc)
-{
-	struct task *t;
-
-	t = find_task(p, sc->tid);
-	return t && t->pending == sc->id ? t : NULL;
-}
-
-static int ptrace_read(struct jh_platform *p, const struct jh_syscall *sc, void *dst,
-		       uint64_t addr, size_t len)
-{
-	struct iovec local = {.iov_base = dst, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
-	ssize_t n = 0;
-	int r = 0;
-
-	pthread_mutex_lock(&p->lock);
-	if (!pending_task(p, sc))
-		r = -ESRCH;
-	else if (len > 0 && addr + len < addr)
-		r = -EFAULT;
-	else if (len > 0) {
-		n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
-		if (n < 0)
-			r = errno == ESRCH ? -ESRCH : -EFAULT;
-		else if ((size_t)n != len)
-			r = -EFAULT;
-	}
-	pthread_mutex_unlock(&p->lock);
-	return r;
-}
-
-/* Page by page, as the kernel's strncpy_from_user: a string ending just before
- * an unmapped page is read whole, one running into it gives EFAULT. */
-static int ptrace_read_string(struct jh_platform *p, const struct jh_syscall *sc, char *dst,
-			      size_t cap, uint64_t addr)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t got = 0;
-	int r = -ENAMETOOLONG;
-
-	if (cap == 0)
-		return -ENAMETOOLONG;
-	pthread_mutex_lock(&p->lock);
-	if (!pending_task(p, sc)) {
-		pthread_mutex_unlock(&p->lock);
-		return -ESRCH;
-	}
-	while (got < cap) {
-		uint64_t at = addr + got;
-		size_t chunk = page - (size_t)(at & (page - 1));
-		struct iovec local, remote;
-		ssize_t n;
-		char *nul;
-
-		if (at < addr) {
-			r = -EFAULT;
-			break;
-		}
-		chunk = JH_MIN(chunk, cap - got);
-		local.iov_base = dst + got;
-		local.iov_len = chunk;
-		remote.iov_base = (void *)(uintptr_t)at;
-		remote.iov_len = chunk;
-		n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
-		if (n <= 0) {
-			r = n < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
-			break;
-		}
-		nul = memchr(dst + got, '\0', (size_t)n);
-		if (nul) {
-			r = (int)(nul - dst);
-			break;
-		}
-		got += (size_t)n;
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (r == -ENAMETOOLONG)
-		dst[cap - 1] = '\0';
-	return r;
-}
-
-static int ptrace_write(struct jh_platform *p, const struct jh_syscall *sc, uint64_t addr,
-			const void *src, size_t len)
-{
-	struct iovec local = {.iov_base = (void *)src, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
-	ssize_t n;
-	int r = 0;
-
-	pthread_mutex_lock(&p->lock);
-	if (!pending_task(p, sc))
-		r = -ESRCH;
-	else if (len > 0 && addr + len < addr)
-		r = -EFAULT;
-	else if (len > 0) {
-		n = process_vm_writev(sc->tid, &local, 1, &remote, 1, 0);
-		if (n < 0)
-			r = errno == ESRCH ? -ESRCH : -EFAULT;
-		else if ((size_t)n != len)
-			r = -EFAULT;
-	}
-	pthread_mutex_unlock(&p->lock);
-	return r;
-}
-
-static int post_answer(struct jh_platform *p, const struct jh_syscall *sc, enum answer_kind kind,
-		       int64_t val)
-{
-	struct task *t;
-
-	pthread_mutex_lock(&p->lock);
-	t = pending_task(p, sc);
-	if (!t) {
-		pthread_mutex_unlock(&p->lock);
-		return -ESRCH;
-	}
-	t->pending = 0;
-	t->answer = kind;
-	t->answer_val = val;
-	t->next_ready = p->ready;
-	p->ready = t;
-	pthread_mutex_unlock(&p->lock);
-	poke(p->evfd);
-	return 0;
-}
-
-static int ptrace_answer(struct jh_platform *p, const struct jh_syscall *sc, int64_t value, int err)
-{
-	return post_answer(p, sc, ANSWER_VALUE, err ? -(int64_t)err : value);
-}
-
-static int ptrace_answer_continue(struct jh_platform *p, const struct jh_syscall *sc)
-{
-	return post_answer(p, sc, ANSWER_CONTINUE, 0);
-}
-
-/* No ADDFD under ptrace. Injecting would mean making the task run a recvmsg on
- * a socket it does not have; until that is built the call fails cleanly. */
-static int ptrace_answer_fd(struct jh_platform *p, const struct jh_syscall *sc, int fd,
-			    bool cloexec)
-{
-	int r = post_answer(p, sc, ANSWER_VALUE, -ENOSYS);
-
-	return r < 0 ? r : -ENOSYS;
-}
-
-static int ptrace_regs(struct jh_platform *p, const struct jh_syscall *sc, struct jh_task_regs *ret)
-{
-	struct task *t;
-	int r = 0;
-
-	pthread_mutex_lock(&p->lock);
-	t = pending_task(p, sc);
-	if (!t)
-		r = -ESRCH;
-	else {
-#if defined(__x86_64__)
-		const struct user_regs_struct *g = &t->regs;
-		const unsigned long long v[JH_TASK_REGS_MAX] = {
-			g->rax, g->rdx, g->rcx, g->rbx, g->rsi, g->rdi, g->rbp, g->rsp, g->r8,
-			g->r9,	g->r10, g->r11, g->r12, g->r13, g->r14, g->r15, g->rip,
-		};
-		for (int i = 0; i < JH_TASK_REGS_MAX; i++)
-			ret->r[i] = v[i];
-		ret->known = (1u << JH_TASK_REGS_MAX) - 1;
-#else
-		r = -EOPNOTSUPP;
-#endif
-	}
-	pthread_mutex_unlock(&p->lock);
-	return r;
-}
-
-static void request_teardown(struct jh_platform *p)
-{
-	pthread_mutex_lock(&p->lock);
-	p->teardown_req = true;
-	pthread_cond_broadcast(&p->space);
-	pthread_mutex_unlock(&p->lock);
-	poke(p->evfd);
 }
 
 static int ptrace_supervise(struct jh_platform *p, const sigset_t *forward, struct jh_exit *ret)
 {
 	_cleanup_close_ int sfd = -1, tfd = -1;
 	bool timed_out = false;
+	int64_t grace_until = -1;
 	int e = 0;
 
-	if (!p->tracer_started)
+	if (!p->spawned)
 		return -ECHILD;
 	sfd = signalfd(-1, forward, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
@@ -1064,23 +917,47 @@ static int ptrace_supervise(struct jh_platform *p, const sigset_t *forward, stru
 			return jh_negerrno();
 	}
 	for (;;) {
-		struct pollfd pfd[3] = {{.fd = p->donefd, .events = POLLIN},
+		struct pollfd pfd[4] = {{.fd = p->donefd, .events = POLLIN},
 					{.fd = sfd, .events = POLLIN},
+					{.fd = p->pidfd, .events = POLLIN},
 					{.fd = tfd, .events = POLLIN}};
 		struct signalfd_siginfo si;
+		struct timespec now;
+		int64_t now_ms, timeout = -1;
 
-		if (poll(pfd, tfd >= 0 ? 3 : 2, -1) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		if (grace_until >= 0) {
+			if (now_ms >= grace_until) {
+				/* The dispatcher is not finishing: do it here. */
+				atomic_store(&p->teardown_req, true);
+				reap_all_here(p);
+				break;
+			}
+			timeout = grace_until - now_ms;
+		}
+		if (poll(pfd, tfd >= 0 ? 4 : 3, (int)timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			request_teardown(p);
+			atomic_store(&p->teardown_req, true);
+			reap_all_here(p);
 			break;
 		}
 		if (pfd[0].revents & POLLIN)
 			break;
-		if (tfd >= 0 && (pfd[2].revents & POLLIN)) {
+		if ((pfd[2].revents & POLLIN) && grace_until < 0) {
+			/* The first task has exited: next() tears down now. */
+			grace_until = now_ms + DISPATCHER_GRACE_MS;
+			jh_closep(&p->pidfd);
+		}
+		if (tfd >= 0 && (pfd[3].revents & POLLIN)) {
 			timed_out = true;
-			request_teardown(p);
+			atomic_store(&p->teardown_req, true);
+			if (atomic_load(&p->waiter_set))
+				pthread_kill(p->waiter, wake_signal());
 			jh_closep(&tfd);
+			if (grace_until < 0)
+				grace_until = now_ms + DISPATCHER_GRACE_MS;
 			continue;
 		}
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -1089,14 +966,12 @@ static int ptrace_supervise(struct jh_platform *p, const sigset_t *forward, stru
 				kill(p->pid, (int)si.ssi_signo);
 		}
 	}
-	pthread_join(p->tracer, NULL);
-	p->tracer_started = false;
-
+	atomic_thread_fence(memory_order_seq_cst);
 	*ret = p->ex;
 	ret->timed_out = timed_out;
+	ret->layers = p->layers;
 	if (p->errpipe >= 0 && JH_RETRY_EINTR(read(p->errpipe, &e, sizeof(e))) == sizeof(e))
 		ret->exec_errno = e;
-	ret->layers = p->layers;
 	return 0;
 }
 
@@ -1104,21 +979,19 @@ static void ptrace_destroy(struct jh_platform *p)
 {
 	if (!p)
 		return;
-	if (p->tracer_started) {
-		request_teardown(p);
-		pthread_join(p->tracer, NULL);
+	if (p->spawned && !atomic_load(&p->done)) {
+		/* next() is no longer called: never-seized or orphaned tasks. */
+		jh_closep(&p->ack_w);
+		reap_all_here(p);
 	}
 	for (size_t i = 0; i < p->ntasks; i++)
 		free(p->tasks[i]);
 	free(p->tasks);
-	free(p->q);
 	free(p->insns);
-	jh_closep(&p->evfd);
-	jh_closep(&p->donefd);
+	jh_closep(&p->pidfd);
+	jh_closep(&p->ack_w);
 	jh_closep(&p->errpipe);
-	pthread_cond_destroy(&p->avail);
-	pthread_cond_destroy(&p->space);
-	pthread_mutex_destroy(&p->lock);
+	jh_closep(&p->donefd);
 	free(p);
 }
 
