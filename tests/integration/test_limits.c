@@ -1,5 +1,6 @@
 /* Environment, identity, limits and the audit record of real runs. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,4 +282,65 @@ Test(layers, explain_names_the_namespaces_it_can_use)
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "namespaces "), "%s", r.out);
 	run_result_free(&r);
+}
+
+/* Started as root, the sandbox runs as 65534 with NO_NEW_PRIVS: a setuid-root
+ * binary runs with the caller's ids, not root's. (As any other user there is
+ * no setuid-root binary the test could make; the root run covers it.) */
+Test(identity, setuid_binaries_gain_nothing, .timeout = 60)
+{
+	struct run_result r;
+	char *dir;
+	char path[4096], cmd[3 * 4096 + 64];
+
+	if (geteuid() != 0)
+		return;
+	dir = make_tmpdir();
+	snprintf(path, sizeof(path), "%s/suid-id", dir);
+	snprintf(cmd, sizeof(cmd), "cp /usr/bin/id '%s' && chown 0:0 '%s' && chmod 4755 '%s'", path,
+		 path, path);
+	cr_assert_eq(system(cmd), 0);
+	RUN(r, "--", path, "-u");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "65534\n", "a setuid-root binary ran as %s", r.out);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+}
+
+/* TIOCSTI on the terminal the sandbox inherits: refused (it would type into
+ * the caller's shell after the run). A real pseudo-terminal stands in for the
+ * caller's terminal. */
+Test(isolation, tiocsti_on_an_inherited_terminal_fails, .timeout = 60)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	const char *argv[] = {JX_PATH, "--", prog_path("try-syscall"), "tiocsti", NULL};
+	char out[256] = "", *slave;
+	pid_t pid;
+	int st, fd;
+	ssize_t n;
+
+	cr_assert_geq(master, 0);
+	cr_assert_eq(grantpt(master), 0);
+	cr_assert_eq(unlockpt(master), 0);
+	slave = ptsname(master);
+	cr_assert(slave);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		fd = open(slave, O_RDWR | O_NOCTTY);
+		if (fd < 0)
+			_exit(120);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		execv(JX_PATH, (char *const *)argv);
+		_exit(121);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+	n = read(master, out, sizeof(out) - 1);
+	cr_assert_gt(n, 0);
+	out[n] = '\0';
+	cr_assert(strstr(out, "tiocsti=EPERM"), "%s", out);
+	close(master);
 }
