@@ -110,6 +110,23 @@ Test(parity, refused_calls_get_the_same_errno, .timeout = 60)
 	run_result_free(&r[1]);
 }
 
+Test(parity, a_tasks_own_trace_filter_only_ever_gets_refusals, .timeout = 60)
+{
+	/* Under ptrace a task's own RET_TRACE stops reach our tracer like ours
+	 * do; the data is not trusted, so a forged stop is serviced as an
+	 * interception: getppid (which our filter passes) is refused ENOSYS,
+	 * as it is natively without a tracer; mount stays EPERM. */
+	for (int i = 0; i < 2; i++) {
+		struct run_result r;
+
+		RUN(r, "--audit", "off", "--platform", platforms[i], "--", prog_path("forensics"),
+		    "own-filter");
+		cr_assert_eq(r.status, 0, "%s: %d %s", platforms[i], r.status, r.err);
+		cr_assert_str_eq(r.out, "own-filter=ENOSYS,EPERM\n", "%s", platforms[i]);
+		run_result_free(&r);
+	}
+}
+
 /* --- ptrace specifics: signals, group-stops, nothing left behind --- */
 
 Test(ptrace, signals_reach_handlers_and_stopped_tasks_resume, .timeout = 60)
