@@ -37,6 +37,8 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 		     unsigned *ret_layers)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	int kept[8];
+	size_t nkept = 0;
 	sigset_t none;
 
 	for (int sig = 1; sig < NSIG; sig++)
@@ -49,14 +51,21 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 	/* Backstops first: a user namespace needs the caller's ids, before any drop. */
 	*ret_layers = jh_layers_enter(spec->layers, spec->hostname);
 
-	/* insertion sort: at most a handful of fds */
-	for (size_t i = 1; i < nkeep; i++)
-		for (size_t j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
-			int x = keep[j];
-			keep[j] = keep[j - 1];
-			keep[j - 1] = x;
+	/* the backend's pipes and the Landlock ruleset survive; insertion sort:
+	 * at most a handful of fds */
+	if (nkeep > JH_ARRAY_SIZE(kept) - 1)
+		return -E2BIG;
+	for (size_t i = 0; i < nkeep; i++)
+		kept[nkept++] = keep[i];
+	if (spec->landlock)
+		kept[nkept++] = spec->landlock_fd;
+	for (size_t i = 1; i < nkept; i++)
+		for (size_t j = i; j > 0 && kept[j] < kept[j - 1]; j--) {
+			int x = kept[j];
+			kept[j] = kept[j - 1];
+			kept[j - 1] = x;
 		}
-	close_all_except(keep, nkeep);
+	close_all_except(kept, nkept);
 
 	for (size_t i = 0; i < spec->nrlimits; i++) {
 		struct rlimit rl = {.rlim_cur = spec->rlimits[i].cur, .rlim_max = spec->rlimits[i].max};
@@ -76,5 +85,12 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 		return -ESRCH;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return jh_negerrno();
+	/* After NO_NEW_PRIVS, which Landlock requires of an unprivileged caller. */
+	if (spec->landlock) {
+		int r = jh_landlock_enforce(spec->landlock_fd);
+		close(spec->landlock_fd);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }

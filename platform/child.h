@@ -14,7 +14,7 @@
  * directory (before the id change: a 0700 state directory above a workspace
  * need not be searchable by the uid the tasks drop to); the ids dropped; the
  * parent-death signal (after the id change, which clears it) with a check that
- * `parent` is still there; NO_NEW_PRIVS. Returns 0 with the layers entered in
+ * `parent` is still there; NO_NEW_PRIVS; the Landlock ruleset. Returns 0 with the layers entered in
  * *ret_layers, or -errno. Async-signal-safe: no allocation. */
 int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, size_t nkeep,
 		     unsigned *ret_layers);

@@ -1,4 +1,4 @@
-/* Namespace backstops (see layers.h). The child enters what the host allows
+/* Namespace and Landlock backstops (see layers.h). The child enters what the host allows
  * and reports the mask to the supervisor, which records it in the run's audit
  * record and lets --require turn a missing layer into an error. */
 #include "platform/layers.h"
@@ -7,7 +7,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,8 @@ static const struct {
 	{JH_LAYER_IPCNS, "ipcns"},
 	{JH_LAYER_UTSNS, "utsns"},
 	{JH_LAYER_CGROUPNS, "cgroupns"},
+	{JH_LAYER_LANDLOCK_SCOPE, "landlock-scope"},
+	{JH_LAYER_LANDLOCK_NET, "landlock-net"},
 };
 
 const char *jh_layer_name(enum jh_layer l)
@@ -147,6 +152,66 @@ unsigned jh_layers_enter(unsigned want, const char *hostname)
 	return got;
 }
 
+/* Landlock's ABI, beyond Debian 12's headers (Linux 6.1): struct
+ * landlock_ruleset_attr grew handled_access_net (ABI 4) and scoped (ABI 6). */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_restrict_self 446
+#endif
+#define LL_CREATE_RULESET_VERSION (1U << 0)
+#define LL_ACCESS_NET_BIND_TCP (1ULL << 0)
+#define LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define LL_SCOPE_SIGNAL (1ULL << 1)
+
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+
+int jh_landlock_abi(void)
+{
+	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+
+	return v < 0 ? 0 : (int)v;
+}
+
+int jh_landlock_ruleset(unsigned want, unsigned *ret_layers)
+{
+	struct ll_ruleset_attr attr = {0};
+	int abi = jh_landlock_abi();
+	unsigned got = 0;
+	size_t size;
+	long fd;
+
+	if ((want & JH_LAYER_LANDLOCK_NET) && abi >= 4) {
+		/* handled, with no rule allowing any port: refused */
+		attr.handled_access_net = LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP;
+		got |= JH_LAYER_LANDLOCK_NET;
+	}
+	if ((want & JH_LAYER_LANDLOCK_SCOPE) && abi >= 6) {
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
+		got |= JH_LAYER_LANDLOCK_SCOPE;
+	}
+	if (!got)
+		return -EOPNOTSUPP;
+	/* the smallest struct the kernel needs for what is asked */
+	size = attr.scoped ? sizeof(attr) : offsetof(struct ll_ruleset_attr, scoped);
+	fd = syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (fd < 0)
+		return jh_negerrno();
+	*ret_layers = got;
+	return (int)fd; /* Landlock ruleset fds are always close-on-exec */
+}
+
+int jh_landlock_enforce(int ruleset_fd)
+{
+	if (syscall(SYS_landlock_restrict_self, ruleset_fd, 0) < 0)
+		return jh_negerrno();
+	return 0;
+}
+
 unsigned jh_layers_probe(void)
 {
 	int fds[2];
@@ -172,5 +237,9 @@ unsigned jh_layers_probe(void)
 		got = 0;
 	close(fds[0]);
 	JH_RETRY_EINTR(waitpid(pid, &st, 0));
+	if (jh_landlock_abi() >= 4)
+		got |= JH_LAYER_LANDLOCK_NET;
+	if (jh_landlock_abi() >= 6)
+		got |= JH_LAYER_LANDLOCK_SCOPE;
 	return got;
 }

@@ -14,9 +14,16 @@ enum jh_layer {
 	JH_LAYER_IPCNS = 1u << 1,    /* SysV IPC and POSIX message queues of our own */
 	JH_LAYER_UTSNS = 1u << 2,    /* hostname of our own (also in /proc/sys/kernel/hostname) */
 	JH_LAYER_CGROUPNS = 1u << 3, /* /proc/self/cgroup rooted at our cgroup */
+	/* Landlock (kernel-enforced, ABI-version aware), restricting what the tasks
+	 * do themselves; what the sentry performs for them is outside their domain: */
+	JH_LAYER_LANDLOCK_SCOPE = 1u << 4, /* ABI 6: no signal to, no abstract unix
+					    * socket of, a process outside the sandbox */
+	JH_LAYER_LANDLOCK_NET = 1u << 5,   /* ABI 4: no TCP bind or connect of their own
+					    * (the sentry performs the allowed ones) */
 };
 
 #define JH_LAYERS_NS_ALL (JH_LAYER_USERNS | JH_LAYER_IPCNS | JH_LAYER_UTSNS | JH_LAYER_CGROUPNS)
+#define JH_LAYERS_LANDLOCK (JH_LAYER_LANDLOCK_SCOPE | JH_LAYER_LANDLOCK_NET)
 
 /* "userns", "ipcns", "utsns", "cgroupns". */
 const char *jh_layer_name(enum jh_layer l);
@@ -34,7 +41,20 @@ void jh_layers_format(unsigned mask, char *buf, size_t len);
 unsigned jh_layers_enter(unsigned want, const char *hostname);
 
 /* Which layers this host lets an unprivileged process (or root, when run as
- * root) create: tried in a forked child. */
+ * root) create: namespaces tried in a forked child, Landlock asked for its ABI. */
 unsigned jh_layers_probe(void);
+
+/* The Landlock ABI version of the running kernel, 0 without Landlock. */
+int jh_landlock_abi(void);
+
+/* Builds, in the supervisor, a Landlock ruleset for the JH_LAYER_LANDLOCK_*
+ * layers in `want` that the kernel supports; returns its fd (close-on-exec)
+ * and the layers it covers in *ret_layers, or -errno (-EOPNOTSUPP when none
+ * is supported). The first task enforces it with jh_landlock_enforce() after
+ * NO_NEW_PRIVS. */
+int jh_landlock_ruleset(unsigned want, unsigned *ret_layers);
+/* In the first task: restricts itself (and all it starts) to the ruleset.
+ * Async-signal-safe. */
+int jh_landlock_enforce(int ruleset_fd);
 
 #endif

@@ -137,6 +137,8 @@ struct jh_spawn_spec {
 			     * next() as a JH_SC_TRACED record once finished */
 	unsigned layers;      /* JH_LAYER_* namespaces to enter where the host allows */
 	const char *hostname; /* set in a new UTS namespace */
+	bool landlock;        /* enforce the Landlock ruleset `landlock_fd` (layers.h) */
+	int landlock_fd;
 };
 
 struct jh_exit {

@@ -23,6 +23,7 @@
 
 #include "base/log.h"
 #include "base/macro.h"
+#include "platform/layers.h"
 #include "platform/forensics.h"
 
 /* Refusals per run that get a stack and disassembly (each costs a fork). */
@@ -433,6 +434,8 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	sigset_t forward;
 	pthread_t th;
 	pid_t pid;
+	int ll_fd = -1;
+	unsigned ll_layers = 0;
 	int r;
 
 	s.ops = cfg->platform ? cfg->platform : &jh_platform_unotify;
@@ -454,6 +457,14 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	r = s.ops->create(&s.p);
 	if (r < 0)
 		goto out;
+	/* Landlock: what the tasks may do themselves (the sentry is outside). */
+	if (cfg->layers & JH_LAYERS_LANDLOCK) {
+		r = jh_landlock_ruleset(cfg->layers & JH_LAYERS_LANDLOCK, &ll_layers);
+		if (r >= 0)
+			ll_fd = r;
+		else if (r != -EOPNOTSUPP)
+			goto out;
+	}
 
 	sp = (struct jh_spawn_spec){
 		.path = cmd->path,
@@ -469,9 +480,12 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		.timeout_ms = cfg->timeout_ms,
 		.layers = cfg->layers,
 		.hostname = s.hostname,
+		.landlock = ll_fd >= 0,
+		.landlock_fd = ll_fd,
 		.full_trace = cfg->trace,
 	};
 	r = s.ops->spawn(s.p, &sp, &pid);
+	jh_closep(&ll_fd);
 	if (r < 0)
 		goto out;
 	s.first_pid = pid;
@@ -488,6 +502,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	if (r < 0)
 		goto out;
 
+	ex.layers |= ll_layers; /* the first task would not have run without them */
 	if (ex.filter_killed) {
 		struct jh_event ev = {
 			.mono_ns = mono_ns(),
@@ -510,6 +525,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	};
 	r = 0;
 out:
+	jh_closep(&ll_fd);
 	if (s.p)
 		s.ops->destroy(s.p);
 	jh_net_free(s.net);

@@ -82,7 +82,8 @@ static void usage(FILE *out)
 	      "                         this host and the syscall fate table; run nothing\n"
 	      "  --hostname NAME        hostname the sandbox sees (default: " JH_DEFAULT_HOSTNAME ")\n"
 	      "  --require LAYERS       fail (exit 125) unless these namespaces can be used:\n"
-	      "                         a comma list of userns, ipcns, utsns, cgroupns\n"
+	      "                         a comma list of userns, ipcns, utsns, cgroupns,\n"
+	      "                         landlock-scope, landlock-net\n"
 	      "  --platform NAME        interception backend: unotify (default; seccomp user\n"
 	      "                         notification), ptrace (seccomp trace stops), or auto\n"
 	      "                         (ptrace where no seccomp listener can be created);\n"
@@ -310,7 +311,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (jh_layers_parse(optarg, &o->require) < 0)
 				return jh_log_errno(-EINVAL,
 						    "invalid --require '%s': a comma list of userns, "
-						    "ipcns, utsns, cgroupns",
+						    "ipcns, utsns, cgroupns, landlock-scope, landlock-net",
 						    optarg);
 			break;
 		case OPT_PLATFORM:
@@ -478,11 +479,12 @@ static void explain(const struct options *o)
 		char list[128];
 
 		jh_layers_format(got, list, sizeof(list));
-		printf("  namespaces               %s%s\n", got ? list : "none available",
+		printf("  backstops                %s%s\n", got ? list : "none available",
 		       geteuid() == 0 ? " (started as root: no user namespace needed)"
 				      : (got & JH_LAYER_USERNS) ? ""
 								: " (no user namespace: the sentry alone holds)");
-		printf("                           pid, mount, net: not used yet\n");
+		printf("                           (pid, mount, net namespaces and Landlock\n"
+		       "                           filesystem rules: not used yet)\n");
 	}
 	printf("  landlock                 not used\n");
 	printf("  filesystem view          not mediated yet: path syscalls pass\n");
