@@ -27,6 +27,10 @@ enum jh_syscall_kind {
 	JH_SC_TRACED,          /* full-trace record of a call that ran natively: finished
 				* (traced_ret holds its result); the task waits, its memory
 				* readable, until released with answer_continue() */
+	JH_SC_KILLED,          /* ptrace: a task the filter is killing (SIGSYS: foreign
+				* ABI), held at its exit with its registers and memory
+				* for forensics; nr/args/ip as at the call; release it
+				* with answer_continue() */
 };
 
 struct jh_syscall {

@@ -333,6 +333,26 @@ static bool on_syscall_stop(struct jh_platform *p, struct task *t, struct jh_sys
 	return false;
 }
 
+/* A task about to exit. One the filter is killing for a foreign syscall ABI
+ * (SIGSYS) is held here, registers and memory intact, so that the sentry can
+ * record which code made the call. Every other exit goes on at once. */
+static bool on_exit_stop(struct jh_platform *p, struct task *t, struct jh_syscall *ret)
+{
+	unsigned long status = 0;
+
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &status) == 0 && WIFSIGNALED((int)status) &&
+	    WTERMSIG((int)status) == SIGSYS && !p->tearing && get_regs(t) == 0) {
+		memset(ret, 0, sizeof(*ret));
+		regs_to_syscall(t, ret);
+		ret->id = ++p->serial;
+		ret->kind = JH_SC_KILLED;
+		t->pending = ret->id;
+		return true;
+	}
+	ptrace(PTRACE_CONT, t->tid, 0, 0);
+	return false;
+}
+
 static void note_exit(struct jh_platform *p, pid_t pid, int st)
 {
 	struct task *t = find_task(p, pid);
@@ -377,8 +397,12 @@ static bool handle_status(struct jh_platform *p, pid_t tid, int st, struct jh_sy
 			return false;
 		}
 	}
-	if (p->tearing)
-		return false; /* SIGKILLed: it leaves any stop on its own */
+	if (p->tearing) {
+		/* SIGKILLed: most stops end on their own, but not the exit stop
+		 * (PTRACE_O_TRACEEXIT), which waits for us whatever the signal. */
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		return false;
+	}
 	sig = WSTOPSIG(st);
 	event = (unsigned)st >> 16;
 	if (!t->started) {
@@ -416,6 +440,8 @@ static bool handle_status(struct jh_platform *p, pid_t tid, int st, struct jh_sy
 		resume(p, t, 0);
 		return false;
 	}
+	case PTRACE_EVENT_EXIT:
+		return on_exit_stop(p, t, ret);
 	case PTRACE_EVENT_STOP:
 		/* Group-stop: stay stopped until SIGCONT, still reporting. After
 		 * SIGCONT the kernel reports the trap with SIGTRAP: resume then. */
@@ -537,7 +563,7 @@ static int begin_tracing(struct jh_platform *p)
 {
 	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |
 			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-			  PTRACE_O_EXITKILL;
+			  PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
 
 	p->waiter = pthread_self();
 	atomic_store(&p->waiter_set, true);
@@ -741,7 +767,7 @@ static int ptrace_regs(struct jh_platform *p, const struct jh_syscall *sc, struc
 {
 	struct task *t = pending_task(p, sc);
 
-	if (!t || sc->kind != JH_SC_INTERCEPTED)
+	if (!t || sc->kind == JH_SC_TRACED)
 		return -ESRCH;
 #if defined(__x86_64__)
 	{

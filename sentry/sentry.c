@@ -47,6 +47,7 @@ struct jh_sentry {
 	size_t nsessions;
 	atomic_bool stopping;
 	unsigned forensics_done; /* refusals given forensics so far */
+	bool killed_reported;    /* a KILLED event was emitted with its forensics */
 	int error;
 	struct jh_net *net; /* network runtime: policy, DNS answerer */
 	struct jh_sentry_stats stats;
@@ -372,6 +373,45 @@ static void handle_traced(struct jh_sentry *s, const struct jh_syscall *sc)
 	(void)s->ops->answer_continue(s->p, sc);
 }
 
+/* ptrace: a task the filter is killing (foreign syscall ABI), held at its
+ * exit. Recorded with the code that made the call, then let die. */
+static void handle_killed(struct jh_sentry *s, const struct jh_syscall *sc)
+{
+	struct jh_call c;
+	char args[200];
+
+	memset(&c, 0, offsetof(struct jh_call, strbuf));
+	c.s = s;
+	c.p = s->p;
+	c.ops = s->ops;
+	c.sc = sc;
+	c.inject_fd = -1;
+	c.nstrbuf = 0;
+	c.decision = JH_DECISION_KILLED;
+	collect_forensics(s, &c);
+	snprintf(args, sizeof(args), "nr %d, 0x%llx, 0x%llx, 0x%llx", sc->nr,
+		 (unsigned long long)sc->args[0], (unsigned long long)sc->args[1],
+		 (unsigned long long)sc->args[2]);
+	{
+		struct jh_event ev = {
+			.mono_ns = mono_ns(),
+			.tid = sc->tid,
+			.cls = jh_abi_class_name(JH_CLASS_SYSTEM),
+			.syscall = "(filtered)",
+			.args = args,
+			.decision = JH_DECISION_KILLED,
+			.detail = "task killed by the filter: foreign syscall ABI (i386 int 0x80, "
+				  "x32); registers as the kernel left them",
+			.stack = c.stack,
+			.disasm = c.disasm,
+		};
+		s->stats.count[JH_CLASS_SYSTEM][JH_DECISION_KILLED]++;
+		jh_sink_emit(&s->sink, &ev);
+	}
+	s->killed_reported = true;
+	(void)s->ops->answer_continue(s->p, sc);
+}
+
 static void *dispatch_main(void *arg)
 {
 	struct jh_sentry *s = arg;
@@ -400,6 +440,8 @@ static void *dispatch_main(void *arg)
 		}
 		if (sc.kind == JH_SC_TRACED)
 			handle_traced(s, &sc);
+		else if (sc.kind == JH_SC_KILLED)
+			handle_killed(s, &sc);
 		else
 			handle_one(s, &sc);
 	}
@@ -503,7 +545,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		goto out;
 
 	ex.layers |= ll_layers; /* the first task would not have run without them */
-	if (ex.filter_killed) {
+	if (ex.filter_killed && !s.killed_reported) {
 		struct jh_event ev = {
 			.mono_ns = mono_ns(),
 			.tid = ex.filter_killed_tid,

@@ -329,3 +329,23 @@ Test(forensics, a_refusal_loop_is_bounded_and_the_run_completes, .timeout = 120)
 		run_result_free(&r);
 	}
 }
+
+Test(forensics, a_task_killed_for_int80_shows_its_site_under_ptrace, .timeout = 60)
+{
+	struct run_result r;
+
+#if !defined(__x86_64__)
+	cr_skip_test("x86_64 only");
+#endif
+	/* Under ptrace the killed task stops at its exit (PTRACE_EVENT_EXIT),
+	 * registers intact; unotify has no such stop and reports the death only. */
+	RUN(r, "--audit", "off", "--log-events", "--platform", "ptrace", "--",
+	    prog_path("foreign-abi"), "int80");
+	cr_assert_eq(r.status, 128 + 31, "status %d err %s", r.status, r.err);
+	cr_assert(strstr(r.err, "killed   (filtered)(nr 20"), "%s", r.err);
+	cr_assert(strstr(r.err, "=> 0x") && strstr(r.err, ": int 0x80"), "%s", r.err);
+	cr_assert(strstr(r.err, "main+0x"), "%s", r.err);
+	/* reported once, not again when the exit is reaped */
+	cr_assert_eq(count_lines_with(r.err, "] killed "), 1, "%s", r.err);
+	run_result_free(&r);
+}
