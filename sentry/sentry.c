@@ -23,6 +23,7 @@
 
 #include "base/log.h"
 #include "base/macro.h"
+#include "sentry/fs.h"
 #include "platform/layers.h"
 #include "platform/forensics.h"
 
@@ -478,6 +479,8 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	pid_t pid;
 	int ll_fd = -1;
 	unsigned ll_layers = 0;
+	struct jh_fs *fs = NULL;
+	struct jh_changes changes = {0};
 	int r;
 
 	s.ops = cfg->platform ? cfg->platform : &jh_platform_unotify;
@@ -494,6 +497,10 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	if (r < 0)
 		goto out;
 	r = jh_sentry_filter_spec(&spec);
+	if (r < 0)
+		goto out;
+	/* The gofer starts before the sandbox and outlives its teardown. */
+	r = jh_fs_setup(cfg->fs, cmd->path, &fs);
 	if (r < 0)
 		goto out;
 	r = s.ops->create(&s.p);
@@ -531,6 +538,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	if (r < 0)
 		goto out;
 	s.first_pid = pid;
+	jh_fs_set_sandbox(fs, pid);
 	s.sessions[s.nsessions++] = pid; /* the first task is a session leader */
 
 	r = -pthread_create(&th, NULL, dispatch_main, &s);
@@ -543,6 +551,10 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	stop_dispatcher(&s, th);
 	if (r < 0)
 		goto out;
+	if (jh_fs_failed(fs) && !s.error)
+		s.error = -EIO; /* the gofer died: file calls failed, the run did too */
+	if (jh_fs_finish(fs, &changes) < 0 && !s.error)
+		s.error = -EIO;
 
 	ex.layers |= ll_layers; /* the first task would not have run without them */
 	if (ex.filter_killed && !s.killed_reported) {
@@ -564,9 +576,11 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		.features = s.ops->features(s.p),
 		.sentry_error = s.error,
 		.stats = s.stats,
+		.changes = changes,
 	};
 	r = 0;
 out:
+	jh_fs_free(fs);
 	jh_closep(&ll_fd);
 	if (s.p)
 		s.ops->destroy(s.p);

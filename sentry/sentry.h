@@ -15,11 +15,13 @@
 
 #include "abi/abi.h"
 #include "audit/event.h"
+#include "gofer/gofer.h"
 #include "platform/platform.h"
 
 #define JH_DEFAULT_HOSTNAME "jhansi"
 
 struct jh_net_policy;
+struct jh_fs_config;
 
 struct jh_sentry_config {
 	const struct jh_platform_ops *platform; /* NULL: unotify */
@@ -36,6 +38,8 @@ struct jh_sentry_config {
 		     * every task becomes an event, passed ones as JH_DECISION_PASSED */
 	struct jh_net_policy *net; /* network policy (sentry/netpolicy.h), pins added during
 				    * the run; NULL: no network */
+	const struct jh_fs_config *fs; /* view, workspace, quota (sentry/fs.h); NULL: the
+					* default view without a workspace */
 };
 
 struct jh_sentry_command {
@@ -54,6 +58,8 @@ struct jh_run_result {
 	unsigned features; /* JH_FEAT_* of the platform instance */
 	int sentry_error;  /* != 0: the sentry failed mid-run (-errno) and killed the sandbox */
 	struct jh_sentry_stats stats;
+	struct jh_changes changes; /* workspace files the run created, changed, deleted
+				    * (free with jh_changes_free) */
 };
 
 /* The signals jhansi-exec forwards to the sandbox. The caller must block them

@@ -26,6 +26,7 @@
 #include "audit/event.h"
 #include "base/log.h"
 #include "base/macro.h"
+#include "sentry/fs.h"
 #include "sentry/netpolicy.h"
 #include "platform/layers.h"
 #include "sentry/sentry.h"
@@ -66,6 +67,13 @@ struct options {
 	uint64_t memory;
 	uint64_t pids;
 	struct jh_net_policy *net; /* network rules; NULL until the first one */
+	const char *workspace;     /* --workspace NAME (default "default") */
+	struct jh_fs_adjust fs_adjust[MAX_ENV_PASS];
+	size_t nfs_adjust;
+	const char *fs_policy;
+	uint64_t disk_quota;
+	bool list_workspaces;
+	const char *remove_workspace;
 	char **argv;
 };
 
@@ -111,6 +119,17 @@ static void usage(FILE *out)
 	      "  --add-host NAME=IP     resolve NAME to IP for the run (repeatable)\n"
 	      "  --net host             ESCAPE HATCH: every destination but cloud metadata\n"
 	      "  --net-policy FILE      read the same keys from FILE (\"allow-host api.x:443\")\n"
+	      "files (the view; everything else does not exist):\n"
+	      "  --workspace NAME       the persistent home of the sandbox, its cwd and $HOME\n"
+	      "                         (default: default), under $JHANSI_STATE_DIR/workspaces\n"
+	      "  --ro PATH              make PATH visible read-only (repeatable)\n"
+	      "  --rw PATH              make PATH visible read-write (repeatable)\n"
+	      "  --hide PATH            make PATH not exist (repeatable)\n"
+	      "  --policy FILE          JSON: {\"ro\": [...], \"rw\": [...], \"hide\": [...]}\n"
+	      "  --disk-quota SIZE      writes past SIZE in the workspace fail with EDQUOT\n"
+	      "  --list-workspaces      list the workspaces and exit\n"
+	      "  --remove-workspace NAME\n"
+	      "                         remove a workspace and everything in it, and exit\n"
 	      "audit:\n"
 	      "  --audit on|off         record the run and its events in the audit store\n"
 	      "                         (default on; $JHANSI_STATE_DIR/audit.db)\n"
@@ -253,7 +272,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_LOG_EVENTS = 0x100, OPT_EXPLAIN, OPT_HOSTNAME, OPT_PLATFORM, OPT_ENV,
 		OPT_TIMEOUT, OPT_MEMORY, OPT_PIDS, OPT_AUDIT, OPT_AUDIT_DB, OPT_ACTOR, OPT_PROMPT,
 		OPT_PROMPT_FILE, OPT_PROMPT_RECORD, OPT_TRACE, OPT_ALLOW_NET, OPT_DENY_NET,
-		OPT_ALLOW_HOST, OPT_ADD_HOST, OPT_NET, OPT_NET_POLICY, OPT_REQUIRE,
+		OPT_ALLOW_HOST, OPT_ADD_HOST, OPT_NET, OPT_NET_POLICY,
+		OPT_WORKSPACE, OPT_RO, OPT_RW, OPT_HIDE, OPT_POLICY, OPT_DISK_QUOTA,
+		OPT_LIST_WORKSPACES, OPT_REMOVE_WORKSPACE, OPT_REQUIRE,
 	};
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -280,6 +301,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"add-host", required_argument, NULL, OPT_ADD_HOST},
 		{"net", required_argument, NULL, OPT_NET},
 		{"net-policy", required_argument, NULL, OPT_NET_POLICY},
+		{"workspace", required_argument, NULL, OPT_WORKSPACE},
+		{"ro", required_argument, NULL, OPT_RO},
+		{"rw", required_argument, NULL, OPT_RW},
+		{"hide", required_argument, NULL, OPT_HIDE},
+		{"policy", required_argument, NULL, OPT_POLICY},
+		{"disk-quota", required_argument, NULL, OPT_DISK_QUOTA},
+		{"list-workspaces", no_argument, NULL, OPT_LIST_WORKSPACES},
+		{"remove-workspace", required_argument, NULL, OPT_REMOVE_WORKSPACE},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r;
@@ -295,6 +324,43 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'V':
 			printf("jhansi-exec %s\n", JH_VERSION);
 			exit(0);
+		case OPT_WORKSPACE:
+		case OPT_REMOVE_WORKSPACE:
+			if (!jh_workspace_name_valid(optarg))
+				return jh_log_errno(-EINVAL,
+						    "invalid workspace name '%s': 1 to 64 of "
+						    "A-Z a-z 0-9 . _ -, not starting with '.'",
+						    optarg);
+			if (c == OPT_WORKSPACE)
+				o->workspace = optarg;
+			else
+				o->remove_workspace = optarg;
+			break;
+		case OPT_RO:
+		case OPT_RW:
+		case OPT_HIDE:
+			if (optarg[0] != '/')
+				return jh_log_errno(-EINVAL, "invalid %s '%s': an absolute path is needed",
+						    argv[optind - 2], optarg);
+			if (o->nfs_adjust >= JH_ARRAY_SIZE(o->fs_adjust))
+				return jh_log_errno(-EINVAL, "too many --ro/--rw/--hide options");
+			o->fs_adjust[o->nfs_adjust++] = (struct jh_fs_adjust){
+				.kind = c == OPT_RO ? JH_MOUNT_RO : c == OPT_RW ? JH_MOUNT_RW
+										: JH_MOUNT_HIDE,
+				.path = optarg,
+			};
+			break;
+		case OPT_POLICY:
+			o->fs_policy = optarg;
+			break;
+		case OPT_DISK_QUOTA:
+			if (jh_parse_size(optarg, &o->disk_quota) < 0 || !o->disk_quota)
+				return jh_log_errno(-EINVAL, "invalid --disk-quota '%s' (e.g. 100M, 2G)",
+						    optarg);
+			break;
+		case OPT_LIST_WORKSPACES:
+			o->list_workspaces = true;
+			break;
 		case OPT_LOG_EVENTS:
 			o->log_events = true;
 			break;
@@ -487,7 +553,8 @@ static void explain(const struct options *o)
 		       "                           filesystem rules: not used yet)\n");
 	}
 	printf("  landlock                 not used\n");
-	printf("  filesystem view          not mediated yet: path syscalls pass\n");
+	printf("  filesystem view          mediated: paths resolved by the sentry beneath the\n"
+	       "                           view's entries; changes performed by the gofer\n");
 	if (o->net && jh_net_policy_is_host(o->net))
 		printf("  network                  HOST (--net host, escape hatch): every destination\n"
 		       "                           but cloud metadata; recorded in the audit\n");
@@ -508,6 +575,8 @@ static void explain(const struct options *o)
 		printf("  audit                    on: %s\n", db);
 	else
 		printf("  audit                    on: no state directory (set JHANSI_STATE_DIR)\n");
+	printf("\n");
+	jh_fs_explain(NULL, NULL);
 	printf("\n");
 	jh_sentry_explain_fates(stdout);
 }
@@ -640,6 +709,57 @@ static int audit_end(struct audit_ctx *a, const struct jh_run_result *res, int s
 	return r;
 }
 
+/* Prints a name with control bytes and backslashes escaped: workspace names
+ * are chosen by untrusted code and must not drive the terminal. */
+static void print_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch < 0x20 || ch == 0x7f || ch == '\\')
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
+static void print_changes(const struct jh_changes *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		fprintf(stderr, "[workspace] %s ", jh_change_op_name(c->v[i].op));
+		print_escaped(stderr, c->v[i].path);
+		if (c->v[i].sha256_hex[0])
+			fprintf(stderr, " sha256:%s", c->v[i].sha256_hex);
+		fputc('\n', stderr);
+	}
+}
+
+static int workspace_command(const struct options *o)
+{
+	if (o->remove_workspace) {
+		int r = jh_workspace_remove(o->remove_workspace);
+		if (r < 0) {
+			jh_error("cannot remove workspace '%s': %s", o->remove_workspace,
+				 strerror(-r));
+			return EXIT_JHANSI;
+		}
+	}
+	if (o->list_workspaces) {
+		char **v = NULL;
+		size_t n = 0;
+		int r = jh_workspace_list(&v, &n);
+		if (r < 0) {
+			jh_error("cannot list workspaces: %s", strerror(-r));
+			return EXIT_JHANSI;
+		}
+		for (size_t i = 0; i < n; i++) {
+			puts(v[i]);
+			free(v[i]);
+		}
+		free(v);
+	}
+	return 0;
+}
+
 static int exit_code_of(const struct jh_run_result *res)
 {
 	int st = res->exit.wait_status;
@@ -664,7 +784,8 @@ int main(int argc, char **argv)
 	struct audit_ctx audit = {0};
 	struct jh_rlimit rlimits[4];
 	size_t nrl = 0;
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = NULL, *ws_path = NULL;
+	struct jh_fs_config fscfg;
 	char **envp = NULL;
 	const char *home;
 	int64_t start_wall, start_mono;
@@ -687,13 +808,22 @@ int main(int argc, char **argv)
 		explain(&o);
 		return 0;
 	}
+	if (o.list_workspaces || o.remove_workspace)
+		return workspace_command(&o);
 	if (!o.argv[0]) {
 		jh_error("missing command; usage: jhansi-exec [OPTIONS] -- COMMAND [ARG...]");
 		return EXIT_JHANSI;
 	}
 
-	home = getenv("HOME");
-	r = jh_sentry_build_env(environ, o.env_pass, drop_ids ? "/tmp" : home,
+	r = jh_workspace_open(o.workspace ? o.workspace : "default", &ws_path);
+	if (r < 0) {
+		jh_error("cannot open workspace '%s': %s%s", o.workspace ? o.workspace : "default",
+			 strerror(-r), r == -ENOENT ? " (set JHANSI_STATE_DIR)" : "");
+		return EXIT_JHANSI;
+	}
+	/* The workspace is $HOME and the starting directory. */
+	home = ws_path;
+	r = jh_sentry_build_env(environ, o.env_pass, home,
 				drop_ids ? "nobody" : getenv("USER"), &envp);
 	if (r < 0) {
 		jh_error("cannot build the sandbox environment: %s", strerror(-r));
@@ -763,7 +893,19 @@ int main(int argc, char **argv)
 	cfg.gid = SANDBOX_GID;
 	cfg.net = o.net;
 
-	cmd = (struct jh_sentry_command){.path = path, .argv = o.argv, .envp = envp};
+	fscfg = (struct jh_fs_config){
+		.workspace = ws_path,
+		.policy = o.fs_policy,
+		.adjust = o.fs_adjust,
+		.nadjust = o.nfs_adjust,
+		.quota_bytes = o.disk_quota,
+		.as_ids = drop_ids,
+		.uid = SANDBOX_UID,
+		.gid = SANDBOX_GID,
+	};
+	cfg.fs = &fscfg;
+	cmd = (struct jh_sentry_command){
+		.path = path, .argv = o.argv, .envp = envp, .cwd = ws_path};
 	r = jh_sentry_run(&cfg, &cmd, &res);
 	if (r < 0) {
 		jh_error("cannot start the sandbox: %s", strerror(-r));
@@ -793,7 +935,10 @@ int main(int argc, char **argv)
 				 (int)res.exit.filter_killed_tid);
 		code = exit_code_of(&res);
 	}
+	if (o.log_events)
+		print_changes(&res.changes);
 	r = audit_end(&audit, &res, 0, reason[0] ? reason : NULL, start_mono);
+	jh_changes_free(&res.changes);
 	if (r < 0) {
 		jh_error("the audit record of this run is incomplete: %s", strerror(-r));
 		if (code == 0)

@@ -168,7 +168,8 @@ Test(programs, gcc_compiles_and_runs_hello_world, .timeout = 180)
 		 dir);
 	{
 		struct run_result s;
-		RUN(s, "--", "/bin/sh", "-c", cmd);
+		/* Outside the workspace: the directory must be in the view. */
+		RUN(s, "--rw", dir, "--", "/bin/sh", "-c", cmd);
 		cr_assert_eq(s.status, 0, "status %d stderr %s", s.status, s.err);
 		cr_assert_str_eq(s.out, "hello, world\n");
 		run_result_free(&s);

@@ -1,0 +1,54 @@
+/* The sentry's side of the file system: the view, the gofer, the workspace.
+ *
+ * jh_fs_setup() builds the view (defaults, the workspace, a private /tmp, the
+ * directory of the command, then --ro/--rw/--hide and the policy file), starts
+ * the gofer and receives the entries' fds; the path handlers in fs.c resolve
+ * against it. One run per process: the handlers find the context set up last.
+ */
+#ifndef JH_SENTRY_FS_H
+#define JH_SENTRY_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gofer/gofer.h"
+
+struct jh_fs_adjust {
+	enum jh_mount_kind kind; /* JH_MOUNT_RO, _RW or _HIDE */
+	const char *path;        /* as the user gave it */
+};
+
+struct jh_fs_config {
+	const char *workspace;  /* host path of the workspace (jh_workspace_open), or NULL */
+	const char *policy;     /* JSON policy file with "ro"/"rw"/"hide", or NULL */
+	const struct jh_fs_adjust *adjust; /* --ro/--rw/--hide, in order */
+	size_t nadjust;
+	uint64_t quota_bytes;   /* 0: none */
+	bool as_ids;            /* tasks run as uid/gid (started as root): the gofer too */
+	uid_t uid;
+	gid_t gid;
+};
+
+struct jh_fs;
+
+/* Sets up the view and starts the gofer. `command` (the resolved executable)
+ * gets its directory added read-only so it can be executed. Errors on user
+ * input (a bad --rw path, a policy file) are logged once and return -EINVAL. */
+int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_fs **ret);
+/* The host path of the private /tmp (for TMPDIR). */
+const char *jh_fs_tmpdir(const struct jh_fs *fs);
+/* The sandbox's session (for /proc/<pid> membership). */
+void jh_fs_set_sandbox(struct jh_fs *fs, pid_t sid);
+/* True when the gofer died or stalled during the run. */
+bool jh_fs_failed(const struct jh_fs *fs);
+/* Collects the change set, stops the gofer. */
+int jh_fs_finish(struct jh_fs *fs, struct jh_changes *ret);
+/* Stops everything, removes the private /tmp, frees. */
+void jh_fs_free(struct jh_fs *fs);
+
+/* Prints the view (for --explain). */
+void jh_fs_explain(const struct jh_fs_config *cfg, const char *command);
+
+#endif
