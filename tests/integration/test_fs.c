@@ -1,0 +1,182 @@
+/* The view and workspaces from inside the sandbox: persistence across runs,
+ * isolation of workspaces, and escapes that must fail (symlinks, hardlinks,
+ * "..", procfs magic links, writes to read-only parts), each checked on the
+ * host side too. Every run uses a state directory of the test's own. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static char *state;
+
+static void setup(void)
+{
+	state = make_tmpdir(); /* 01777: nobody can create its workspaces here */
+	setenv("JHANSI_STATE_DIR", state, 1);
+}
+
+static void teardown(void)
+{
+	rmtree(state);
+	free(state);
+}
+
+TestSuite(fs, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Runs `sh -c script` in workspace `ws`; returns the result. */
+static struct run_result sh(const char *ws, const char *script)
+{
+	struct run_result r;
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", ws, "--", "/bin/sh", "-c", script,
+			    NULL),
+		     0);
+	return r;
+}
+
+Test(fs, a_second_run_reads_what_the_first_wrote)
+{
+	struct run_result r = sh("one", "echo persisted > note.txt && mkdir -p d/e && echo x > d/e/f");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result_free(&r);
+	r = sh("one", "cat note.txt d/e/f && pwd && echo $HOME");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "persisted\nx\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "/workspaces/one\n"), "cwd and HOME are the workspace: %s", r.out);
+	run_result_free(&r);
+}
+
+Test(fs, two_workspaces_do_not_see_each_other)
+{
+	char script[8192];
+	struct run_result r = sh("alpha", "echo secret-a > a.txt");
+	run_result_free(&r);
+	snprintf(script, sizeof(script),
+		 "cat %s/workspaces/alpha/a.txt; ln -s %s/workspaces/alpha/a.txt l; cat l; "
+		 "ln %s/workspaces/alpha/a.txt h; cat ../alpha/a.txt; echo done",
+		 state, state, state);
+	r = sh("beta", script);
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "done\n", "beta saw alpha: %s", r.out);
+	cr_assert_null(strstr(r.out, "secret-a"));
+	run_result_free(&r);
+}
+
+Test(fs, symlinks_hardlinks_and_dotdot_to_etc_shadow_fail)
+{
+	struct stat before, after;
+	struct run_result r;
+	bool have = stat("/etc/shadow", &before) == 0;
+
+	r = sh("esc", "ln -s /etc/shadow s; cat s; ln /etc/shadow h; cat h; "
+		      "cat ../../../../../../../etc/shadow; cat /etc/shadow; cat /etc/gshadow; "
+		      "ls /etc/sudoers.d; echo done");
+	cr_assert_str_eq(r.out, "done\n", "something was read: %s", r.out);
+	run_result_free(&r);
+	if (have) {
+		cr_assert_eq(stat("/etc/shadow", &after), 0);
+		cr_assert_eq(after.st_nlink, before.st_nlink, "a hardlink to /etc/shadow was made");
+	}
+}
+
+Test(fs, proc_magic_links_lead_nowhere_but_readlink_works)
+{
+	struct run_result r = sh("proc", "cat /proc/self/root/etc/hostname; "
+					 "ls /proc/self/cwd/; cat /proc/self/fd/0 </dev/null; "
+					 "cat /proc/1/environ; ls /proc/1; "
+					 "readlink /proc/self/exe; echo done");
+	cr_assert(strstr(r.out, "/usr/bin/readlink\ndone\n") ||
+		      strstr(r.out, "/bin/readlink\ndone\n"),
+		  "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(fs, read_only_parts_refuse_writes_with_erofs)
+{
+	struct run_result r = sh("ro", "echo x > /usr/jhansi-test 2>&1; touch /etc/passwd; "
+				       "mkdir /usr/x; rm /bin/sh; chmod 777 /usr/bin/env; "
+				       "echo done");
+	cr_assert(strstr(r.err, "Read-only file system"), "%s", r.err);
+	cr_assert_str_eq(r.out, "done\n");
+	cr_assert_neq(access("/usr/jhansi-test", F_OK), 0);
+	cr_assert_eq(access("/bin/sh", X_OK), 0);
+	run_result_free(&r);
+}
+
+Test(fs, outside_the_view_does_not_exist)
+{
+	struct run_result r = sh("hidden", "ls /root /home /run /var/run 2>&1 | grep -c 'No such' ; "
+					   "ls /tmp | wc -l");
+	cr_assert_str_eq(r.out, "4\n0\n", "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(fs, list_and_remove_workspaces)
+{
+	struct run_result r = sh("keep", "true");
+	run_result_free(&r);
+	r = sh("gone", "echo x > f");
+	run_result_free(&r);
+	cr_assert_eq(run_jx(&r, "--list-workspaces", NULL), 0);
+	cr_assert_str_eq(r.out, "gone\nkeep\n");
+	run_result_free(&r);
+	cr_assert_eq(run_jx(&r, "--remove-workspace", "gone", NULL), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(run_jx(&r, "--list-workspaces", NULL), 0);
+	cr_assert_str_eq(r.out, "keep\n");
+	run_result_free(&r);
+}
+
+Test(fs, the_change_set_names_created_changed_and_deleted_files)
+{
+	struct run_result r = sh("cs", "echo a > keep; echo b > del; echo c > chg");
+	run_result_free(&r);
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--log-events", "--workspace", "cs", "--",
+			    "/bin/sh", "-c", "rm del; echo more >> chg; printf hello > new", NULL),
+		     0);
+	cr_assert(strstr(r.err, "[workspace] deleted del\n"), "%s", r.err);
+	cr_assert(strstr(r.err, "[workspace] changed chg sha256:"), "%s", r.err);
+	/* sha256("hello") */
+	cr_assert(strstr(r.err, "[workspace] created new sha256:"
+				"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+		  "%s", r.err);
+	cr_assert_null(strstr(r.err, "] changed keep"));
+	run_result_free(&r);
+}
+
+Test(fs, writes_past_the_disk_quota_fail_and_corrupt_nothing)
+{
+	struct run_result r;
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", "q", "--disk-quota", "64K", "--",
+			    "/bin/sh", "-c",
+			    "echo kept > kept; head -c 200000 /dev/zero > big; sleep 0.3; "
+			    "echo more > more && echo wrote-more; cat kept",
+			    NULL),
+		     0);
+	cr_assert(strstr(r.err, "quota") || strstr(r.err, "Disk quota"), "%s", r.err);
+	cr_assert_null(strstr(r.out, "wrote-more"), "%s", r.out);
+	cr_assert(strstr(r.out, "kept\n"), "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(fs, python_sqlite_git_tar_make_work_in_the_workspace, .timeout = 120)
+{
+	struct run_result r = sh(
+		"tools", "python3 -c 'import json, sqlite3, email, csv, decimal; "
+			 "c = sqlite3.connect(\"db.sqlite\"); c.execute(\"create table t(x)\"); "
+			 "c.execute(\"insert into t values (42)\"); c.commit(); "
+			 "print(c.execute(\"select x from t\").fetchone()[0])' && "
+			 "export HOME=$PWD GIT_CONFIG_NOSYSTEM=1 && git init -q r && cd r && echo a > a && "
+			 "git add a && git -c user.name=t -c user.email=t@t commit -qm first && "
+			 "git log --format=%s && cd .. && tar cf t.tar r && mkdir x && cd x && "
+			 "tar xf ../t.tar && ls r && printf 'all:\\n\\techo made\\n' > Makefile && make -s");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "42\nfirst\na\nmade\n");
+	run_result_free(&r);
+}
