@@ -67,6 +67,7 @@
 
 #include "base/log.h"
 #include "platform/child.h"
+#include "platform/common.h"
 #include "base/macro.h"
 
 #define BPF_MAX_INSNS 4096
@@ -117,17 +118,8 @@ struct jh_platform {
 	atomic_bool woken;
 	atomic_bool teardown_req;
 	atomic_bool done;
+	int wake_sig;
 };
-
-static int wake_signal(void)
-{
-	return SIGRTMIN;
-}
-
-static void wake_handler(int sig)
-{
-	(void)sig;
-}
 
 static int ptrace_probe(const char **ret_reason)
 {
@@ -148,16 +140,16 @@ static int ptrace_probe(const char **ret_reason)
 
 static int ptrace_create(struct jh_platform **ret)
 {
-	struct sigaction sa = {.sa_handler = wake_handler}; /* no SA_RESTART: waitpid gets EINTR */
 	struct jh_platform *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
 	p->pidfd = p->ack_w = p->errpipe = -1;
 	p->donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	sigemptyset(&sa.sa_mask);
-	if (p->donefd < 0 || sigaction(wake_signal(), &sa, NULL) < 0) {
-		int r = jh_negerrno();
+	/* interrupts the blocking waitpid() of next() */
+	p->wake_sig = p->donefd < 0 ? -1 : jh_wake_signal_install();
+	if (p->wake_sig < 0) {
+		int r = p->donefd < 0 ? jh_negerrno() : p->wake_sig;
 		jh_closep(&p->donefd);
 		free(p);
 		return r;
@@ -461,43 +453,6 @@ static bool handle_status(struct jh_platform *p, pid_t tid, int st, struct jh_sy
 	}
 }
 
-/* Fills pids[] with our children (every thread's) but the kept ones. */
-static size_t list_children(const struct jh_platform *p, pid_t *pids, size_t cap)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	size_t n = 0;
-
-	while (d && (de = readdir(d))) {
-		char path[300];
-		char buf[4096];
-		ssize_t len;
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		for (char *s = buf, *end; *s && n < cap; s = end) {
-			long child = strtol(s, &end, 10);
-			if (end == s)
-				break;
-			if (child > 0 && !is_kept(p, (pid_t)child))
-				pids[n++] = (pid_t)child;
-		}
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* One wait status: > 0 with *st; 0 for none yet (non-blocking mode); -EINTR
  * when woken; -ECHILD when nothing is left. Blocks unless `nohang`. Kept
  * helpers (our own, untraced children) are never reaped: their owner waits
@@ -527,7 +482,7 @@ static pid_t wait_one(struct jh_platform *p, int *st, bool nohang)
 	}
 	{
 		pid_t pids[512];
-		size_t n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+		size_t n = jh_list_children(p->keep, p->nkeep, pids, JH_ARRAY_SIZE(pids));
 		for (size_t i = 0; i < n; i++) {
 			r = waitpid(pids[i], st, WNOHANG | __WALL);
 			if (r > 0)
@@ -553,7 +508,7 @@ static void kill_all(struct jh_platform *p)
 		else
 			i++;
 	}
-	n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+	n = jh_list_children(p->keep, p->nkeep, pids, JH_ARRAY_SIZE(pids));
 	for (size_t i = 0; i < n; i++)
 		kill(pids[i], SIGKILL);
 }
@@ -619,7 +574,7 @@ static int ptrace_next(struct jh_platform *p, struct jh_syscall *ret)
 			pid_t pids[8];
 
 			kill_all(p);
-			if (p->ntasks == 0 && list_children(p, pids, JH_ARRAY_SIZE(pids)) == 0)
+			if (p->ntasks == 0 && jh_list_children(p->keep, p->nkeep, pids, JH_ARRAY_SIZE(pids)) == 0)
 				return finish(p);
 			usleep(1000); /* kept helpers keep waitpid from saying ECHILD */
 		}
@@ -630,7 +585,7 @@ static void ptrace_wake(struct jh_platform *p)
 {
 	atomic_store(&p->woken, true);
 	if (atomic_load(&p->waiter_set))
-		pthread_kill(p->waiter, wake_signal());
+		pthread_kill(p->waiter, p->wake_sig);
 }
 
 /* The task still in the stop of `sc`, or NULL. Dispatcher thread only. */
@@ -644,79 +599,28 @@ static struct task *pending_task(struct jh_platform *p, const struct jh_syscall 
 static int ptrace_read(struct jh_platform *p, const struct jh_syscall *sc, void *dst,
 		       uint64_t addr, size_t len)
 {
-	struct iovec local = {.iov_base = dst, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
-	ssize_t n;
-
+	/* Valid while the task is held in this call's stop. */
 	if (!pending_task(p, sc))
 		return -ESRCH;
-	if (len == 0)
-		return 0;
-	if (addr + len < addr)
-		return -EFAULT;
-	n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
-	if (n < 0)
-		return errno == ESRCH ? -ESRCH : -EFAULT;
-	return (size_t)n == len ? 0 : -EFAULT;
+	return jh_vm_read(sc->tid, dst, addr, len);
 }
 
-/* Page by page, as the kernel's strncpy_from_user: a string ending just before
- * an unmapped page is read whole, one running into it gives EFAULT. */
 static int ptrace_read_string(struct jh_platform *p, const struct jh_syscall *sc, char *dst,
 			      size_t cap, uint64_t addr)
 {
-	static size_t page;
-	size_t got = 0;
-
-	if (!page)
-		page = (size_t)sysconf(_SC_PAGESIZE);
 	if (cap == 0)
 		return -ENAMETOOLONG;
 	if (!pending_task(p, sc))
 		return -ESRCH;
-	while (got < cap) {
-		uint64_t at = addr + got;
-		size_t chunk = page - (size_t)(at & (page - 1));
-		struct iovec local, remote;
-		ssize_t n;
-		char *nul;
-
-		if (at < addr)
-			return -EFAULT;
-		chunk = JH_MIN(chunk, cap - got);
-		local.iov_base = dst + got;
-		local.iov_len = chunk;
-		remote.iov_base = (void *)(uintptr_t)at;
-		remote.iov_len = chunk;
-		n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
-		if (n <= 0)
-			return n < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
-		nul = memchr(dst + got, '\0', (size_t)n);
-		if (nul)
-			return (int)(nul - dst);
-		got += (size_t)n;
-	}
-	dst[cap - 1] = '\0';
-	return -ENAMETOOLONG;
+	return jh_vm_read_string(sc->tid, dst, cap, addr);
 }
 
 static int ptrace_write(struct jh_platform *p, const struct jh_syscall *sc, uint64_t addr,
 			const void *src, size_t len)
 {
-	struct iovec local = {.iov_base = (void *)src, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
-	ssize_t n;
-
 	if (!pending_task(p, sc))
 		return -ESRCH;
-	if (len == 0)
-		return 0;
-	if (addr + len < addr)
-		return -EFAULT;
-	n = process_vm_writev(sc->tid, &local, 1, &remote, 1, 0);
-	if (n < 0)
-		return errno == ESRCH ? -ESRCH : -EFAULT;
-	return (size_t)n == len ? 0 : -EFAULT;
+	return jh_vm_write(sc->tid, addr, src, len);
 }
 
 /* Lets the task leave its stop; with `set`, the call is skipped and returns
@@ -905,7 +809,7 @@ static void reap_all_here(struct jh_platform *p)
 
 		if (!p->reaped)
 			kill(-p->pid, SIGKILL);
-		n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+		n = jh_list_children(p->keep, p->nkeep, pids, JH_ARRAY_SIZE(pids));
 		if (n == 0)
 			break;
 		for (size_t i = 0; i < n; i++)
@@ -980,7 +884,7 @@ static int ptrace_supervise(struct jh_platform *p, const sigset_t *forward, stru
 			timed_out = true;
 			atomic_store(&p->teardown_req, true);
 			if (atomic_load(&p->waiter_set))
-				pthread_kill(p->waiter, wake_signal());
+				pthread_kill(p->waiter, p->wake_sig);
 			jh_closep(&tfd);
 			if (grace_until < 0)
 				grace_until = now_ms + DISPATCHER_GRACE_MS;

@@ -45,6 +45,7 @@
 
 #include "base/log.h"
 #include "platform/child.h"
+#include "platform/common.h"
 #include "platform/layers.h"
 #include "base/macro.h"
 
@@ -86,17 +87,8 @@ struct jh_platform {
 	int64_t timeout_ms;
 	pid_t keep[8]; /* our own helpers: the teardown leaves them alone */
 	size_t nkeep;
+	int wake_sig;
 };
-
-static int wake_signal(void)
-{
-	return SIGRTMIN;
-}
-
-static void wake_handler(int sig)
-{
-	(void)sig;
-}
 
 static int unotify_probe(const char **ret_reason)
 {
@@ -114,8 +106,8 @@ static int unotify_probe(const char **ret_reason)
 static int unotify_create(struct jh_platform **ret)
 {
 	struct seccomp_notif_sizes sizes = {0};
-	struct sigaction sa = {.sa_handler = wake_handler}; /* no SA_RESTART: ioctl gets EINTR */
 	struct jh_platform *p;
+	int r;
 
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return jh_negerrno();
@@ -129,12 +121,13 @@ static int unotify_create(struct jh_platform **ret)
 		return -ENOMEM;
 	}
 	p->listener = p->pidfd = p->errpipe = -1;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(wake_signal(), &sa, NULL) < 0) {
+	r = jh_wake_signal_install(); /* interrupts the blocking RECV ioctl */
+	if (r < 0) {
 		free(p->notif);
 		free(p);
-		return jh_negerrno();
+		return r;
 	}
+	p->wake_sig = r;
 	*ret = p;
 	return 0;
 }
@@ -159,43 +152,6 @@ static void note_exit(struct jh_platform *p, struct jh_exit *ex, pid_t pid, int 
 	}
 }
 
-/* Fills pids[] with our children (every thread's) but the kept ones. */
-static size_t list_children(const struct jh_platform *p, pid_t *pids, size_t cap)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	size_t n = 0;
-
-	while (d && (de = readdir(d))) {
-		char path[300];
-		char buf[4096];
-		ssize_t len;
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		for (char *s = buf, *end; *s && n < cap; s = end) {
-			long child = strtol(s, &end, 10);
-			if (end == s)
-				break;
-			if (child > 0 && !is_kept(p, (pid_t)child))
-				pids[n++] = (pid_t)child;
-		}
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* Kills the sandbox's process group and every child of ours but the kept
  * helpers, and reaps them, until none is left. Orphans of the tree reparent
  * to us (we are a subreaper), so repeating reaches every descendant. */
@@ -208,7 +164,7 @@ static void kill_and_reap_all(struct jh_platform *p, struct jh_exit *ex)
 
 		if (p->pid > 0 && !p->reaped)
 			kill(-p->pid, SIGKILL);
-		n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+		n = jh_list_children(p->keep, p->nkeep, pids, JH_ARRAY_SIZE(pids));
 		if (n == 0)
 			break;
 		for (size_t i = 0; i < n; i++)
@@ -410,7 +366,7 @@ static int unotify_next(struct jh_platform *p, struct jh_syscall *ret)
 static void unotify_wake(struct jh_platform *p)
 {
 	if (atomic_load_explicit(&p->waiter_set, memory_order_acquire))
-		pthread_kill(p->waiter, wake_signal());
+		pthread_kill(p->waiter, p->wake_sig);
 }
 
 static int id_valid(struct jh_platform *p, const struct jh_syscall *sc)
@@ -425,92 +381,31 @@ static int id_valid(struct jh_platform *p, const struct jh_syscall *sc)
 static int unotify_read(struct jh_platform *p, const struct jh_syscall *sc, void *dst,
 			uint64_t addr, size_t len)
 {
-	struct iovec local = {.iov_base = dst, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
-	ssize_t n;
+	int r = jh_vm_read(sc->tid, dst, addr, len);
 
-	if (len == 0)
-		return id_valid(p, sc);
-	if (addr + len < addr)
-		return -EFAULT;
-	n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
-	if (n < 0) {
-		int e = errno;
-		if (id_valid(p, sc) < 0)
-			return -ESRCH;
-		return e == ESRCH ? -ESRCH : -EFAULT;
-	}
+	/* After the read: the task may have died and its pid been reused. */
 	if (id_valid(p, sc) < 0)
 		return -ESRCH;
-	return (size_t)n == len ? 0 : -EFAULT;
+	return r;
 }
 
-/* Reads page by page so that a string ending just before an unmapped page is
- * read whole, and one running into it fails with EFAULT as the kernel's
- * strncpy_from_user would. */
 static int unotify_read_string(struct jh_platform *p, const struct jh_syscall *sc, char *dst,
 			       size_t cap, uint64_t addr)
 {
-	static size_t page;
-	size_t got = 0;
+	int r = jh_vm_read_string(sc->tid, dst, cap, addr);
 
-	if (!page)
-		page = (size_t)sysconf(_SC_PAGESIZE);
-	if (cap == 0)
-		return -ENAMETOOLONG;
-	while (got < cap) {
-		uint64_t at = addr + got;
-		size_t chunk = page - (size_t)(at & (page - 1));
-		struct iovec local, remote;
-		ssize_t n;
-		char *nul;
-
-		if (at < addr)
-			return -EFAULT;
-		chunk = JH_MIN(chunk, cap - got);
-		local.iov_base = dst + got;
-		local.iov_len = chunk;
-		remote.iov_base = (void *)(uintptr_t)at;
-		remote.iov_len = chunk;
-		n = process_vm_readv(sc->tid, &local, 1, &remote, 1, 0);
-		if (n <= 0) {
-			int e = errno;
-			if (id_valid(p, sc) < 0 || (n < 0 && e == ESRCH))
-				return -ESRCH;
-			return -EFAULT;
-		}
-		nul = memchr(dst + got, '\0', (size_t)n);
-		if (nul) {
-			if (id_valid(p, sc) < 0)
-				return -ESRCH;
-			return (int)(nul - dst);
-		}
-		got += (size_t)n;
-	}
 	if (id_valid(p, sc) < 0)
 		return -ESRCH;
-	dst[cap - 1] = '\0';
-	return -ENAMETOOLONG;
+	return r;
 }
 
 static int unotify_write(struct jh_platform *p, const struct jh_syscall *sc, uint64_t addr,
 			 const void *src, size_t len)
 {
-	struct iovec local = {.iov_base = (void *)src, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
-	ssize_t n;
-
 	/* Check first: never write into a process that replaced a dead task. */
 	if (id_valid(p, sc) < 0)
 		return -ESRCH;
-	if (len == 0)
-		return 0;
-	if (addr + len < addr)
-		return -EFAULT;
-	n = process_vm_writev(sc->tid, &local, 1, &remote, 1, 0);
-	if (n < 0)
-		return errno == ESRCH ? -ESRCH : -EFAULT;
-	return (size_t)n == len ? 0 : -EFAULT;
+	return jh_vm_write(sc->tid, addr, src, len);
 }
 
 static int send_resp(struct jh_platform *p, uint64_t id, int64_t val, int err, uint32_t flags)
@@ -569,7 +464,7 @@ static void reap_some(struct jh_platform *p, struct jh_exit *ex)
 		if (is_kept(p, si.si_pid)) {
 			/* cannot skip it with waitid(P_ALL): reap the others by pid */
 			pid_t pids[512];
-			size_t n = list_children(p, pids, JH_ARRAY_SIZE(pids));
+			size_t n = jh_list_children(p->keep, p->nkeep, pids, JH_ARRAY_SIZE(pids));
 			bool any = false;
 			for (size_t i = 0; i < n; i++) {
 				r = waitpid(pids[i], &st, WNOHANG | __WALL);

@@ -26,10 +26,10 @@
 #include "sentry/fs.h"
 #include "platform/layers.h"
 #include "platform/forensics.h"
+#include "sentry/net.h"
 
 /* Refusals per run that get a stack and disassembly (each costs a fork). */
 #define JH_FORENSICS_PER_RUN 32
-#include "sentry/net.h"
 
 struct jh_sentry {
 	const struct jh_platform_ops *ops;
