@@ -29,9 +29,9 @@
  * host (--add-host first, then getaddrinfo) and pinned for the run.
  *
  * Unix sockets. Without a network namespace the host's services listen on
- * unix sockets: a path connect is allowed only below the workspace (the
- * working directory at start, until the gofer provides one; never when it is
- * "/") or under an `allow-net unix:` rule, decided on the socket file the
+ * unix sockets: a path connect is allowed only below the workspace (its host
+ * path, from the filesystem view; never "/") or under an `allow-net unix:`
+ * rule, decided on the socket file the
  * sentry opened (O_PATH) and performed through /proc/self/fd/N, so a symlink
  * swapped in afterwards is not followed. Abstract sockets need a rule.
  *
@@ -289,11 +289,11 @@ static void preresolve_one(const char *name, void *ctx)
 		jh_net_policy_pin(n->pol, name, found, k, out, JH_ARRAY_SIZE(out));
 }
 
-int jh_net_new(struct jh_net_policy *policy, const struct jh_sink *sink, struct jh_net **ret)
+int jh_net_new(struct jh_net_policy *policy, const struct jh_sink *sink, const char *workspace,
+	       struct jh_net **ret)
 {
 	struct jh_net *n = calloc(1, sizeof(*n));
 	struct preresolve pr = {n};
-	char cwd[PATH_MAX];
 	FILE *f;
 	int r;
 
@@ -317,7 +317,8 @@ int jh_net_new(struct jh_net_policy *policy, const struct jh_sink *sink, struct 
 			n->priv_port = 1024;
 		fclose(f);
 	}
-	if (getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/") != 0 && !realpath(cwd, n->workspace))
+	/* canonical, so that a connect path is compared with what it resolves to */
+	if (workspace && !realpath(workspace, n->workspace))
 		n->workspace[0] = '\0';
 	if (strcmp(n->workspace, "/") == 0)
 		n->workspace[0] = '\0';

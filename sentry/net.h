@@ -14,8 +14,10 @@ struct jh_sentry;
  * owned, must outlive the run), pins the `--add-host` addresses and
  * pre-resolves the exact `--allow-host` names on the host, opens the DNS
  * answerer's sockets on loopback and starts its thread. Events for DNS
- * answers go to `sink`. */
-int jh_net_new(struct jh_net_policy *policy, const struct jh_sink *sink, struct jh_net **ret);
+ * answers go to `sink`. Unix sockets below `workspace` (its host path; NULL:
+ * none) may be connected to without a rule. */
+int jh_net_new(struct jh_net_policy *policy, const struct jh_sink *sink, const char *workspace,
+	       struct jh_net **ret);
 /* Stops the DNS thread and frees everything. NULL is fine. */
 void jh_net_free(struct jh_net *n);
 

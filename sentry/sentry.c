@@ -493,7 +493,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	r = build_table(&s);
 	if (r < 0)
 		goto out;
-	r = jh_net_new(cfg->net, &s.sink, &s.net);
+	r = jh_net_new(cfg->net, &s.sink, cfg->fs ? cfg->fs->workspace : NULL, &s.net);
 	if (r < 0)
 		goto out;
 	r = jh_sentry_filter_spec(&spec);

@@ -204,6 +204,11 @@ static void in_netns(void (*body)(void))
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		/* the audit store and workspaces of these runs stay in `tmp` */
+		char state[4200];
+
+		snprintf(state, sizeof(state), "%s/state", tmp);
+		setenv("JHANSI_STATE_DIR", state, 1);
 		enter_netns();
 		start_servers();
 		body();
@@ -374,12 +379,15 @@ static void body_unix(void)
 {
 	char outside[4096], ws[3000], inside[4096], abs_name[64];
 	const char *pol[] = {"--hostname", "jhansi"};
+	struct run_result r;
 	int u_out;
 
+	/* a first run makes the workspace (the task's working directory) */
+	JX(r, "--", "true");
+	run_result_free(&r);
 	snprintf(outside, sizeof(outside), "%s/run", tmp);
-	snprintf(ws, sizeof(ws), "%.2900s/ws", tmp);
+	snprintf(ws, sizeof(ws), "%.2900s/state/workspaces/default", tmp);
 	mkdir(outside, 0755);
-	mkdir(ws, 0755);
 	strcat(outside, "/docker.sock");
 	snprintf(inside, sizeof(inside), "%s/app.sock", ws);
 	snprintf(abs_name, sizeof(abs_name), "@jhansi-test-%d", (int)getpid());
