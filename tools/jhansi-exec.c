@@ -676,7 +676,7 @@ static int audit_begin(struct audit_ctx *a, const struct options *o, const char 
 		.policy_text = policy,
 		.platform = o->platform,
 		.layers = layers,
-		.workspace = NULL,
+		.workspace = o->workspace ? o->workspace : "default",
 		.start_wall_ns = start_wall,
 		.start_mono_ns = start_mono,
 	};
@@ -688,10 +688,30 @@ static int audit_end(struct audit_ctx *a, const struct jh_run_result *res, int s
 		     const char *reason, int64_t start_mono)
 {
 	struct jh_audit_run_end end = {.exit_status = -1, .reason = reason};
+	_cleanup_free_ struct jh_audit_change *changes = NULL;
 	int r;
 
 	if (!a->run)
 		return 0;
+	/* The workspace change set: which files this run created, changed, deleted. */
+	if (res && res->changes.n) {
+		changes = calloc(res->changes.n, sizeof(*changes));
+		if (!changes)
+			return -ENOMEM;
+		for (size_t i = 0; i < res->changes.n; i++) {
+			const struct jh_change *c = &res->changes.v[i];
+
+			changes[i] = (struct jh_audit_change){
+				.op = c->op == JH_CHANGE_CREATED   ? JH_AUDIT_CHANGE_CREATED
+				      : c->op == JH_CHANGE_CHANGED ? JH_AUDIT_CHANGE_CHANGED
+								   : JH_AUDIT_CHANGE_DELETED,
+				.path = c->path,
+				.sha256_hex = c->sha256_hex[0] ? c->sha256_hex : NULL,
+			};
+		}
+		end.changes = changes;
+		end.n_changes = res->changes.n;
+	}
 	if (res && !setup_error) {
 		int st = res->exit.wait_status;
 		if (WIFEXITED(st) && !res->exit.exec_errno)

@@ -127,6 +127,30 @@ Test(audit, a_run_with_a_prompt_is_recorded_and_verifies)
 	free(dir);
 }
 
+Test(audit, the_workspace_change_set_is_recorded_with_hashes)
+{
+	struct run_result r;
+	char *dir = make_tmpdir();
+	char db[4096];
+	const char *show[] = {JA_PATH, "--db", db, "show", "1", NULL};
+
+	snprintf(db, sizeof(db), "%s/audit.db", dir);
+	RUN(r, "--audit-db", db, "--workspace", "changeset-test", "--", "sh", "-c",
+	    "printf hello > made-by-run.txt");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(run_argv(show, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "workspace   changeset-test"), "%s", r.out);
+	/* sha256("hello") */
+	cr_assert(strstr(r.out, "made-by-run.txt  "
+				"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+		  "%s", r.out);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+}
+
 Test(audit, audit_off_writes_no_store)
 {
 	struct run_result r;
