@@ -180,3 +180,68 @@ Test(fs, python_sqlite_git_tar_make_work_in_the_workspace, .timeout = 120)
 	cr_assert_str_eq(r.out, "42\nfirst\na\nmade\n");
 	run_result_free(&r);
 }
+
+/* A host directory outside the view, readable by anyone (only the view stops
+ * the sandbox), holding f = "SECRET". */
+static char *make_secret_dir(void)
+{
+	char *dir = make_tmpdir();
+	char p[4200];
+	FILE *f;
+
+	chmod(dir, 0755);
+	snprintf(p, sizeof(p), "%s/f", dir);
+	f = fopen(p, "w");
+	cr_assert(f);
+	fputs("SECRET", f);
+	fclose(f);
+	chmod(p, 0644);
+	return dir;
+}
+
+static void expect_no_leak(const char *mode, const char *target, const char *secret_dir)
+{
+	struct run_result r;
+	char p[4200];
+	struct stat st;
+	FILE *f;
+	char buf[16] = "";
+
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", mode, "--",
+			    prog_path("fs-race"), mode, target, NULL),
+		     0);
+	cr_assert_eq(r.status, 0, "%s: %s", mode, r.err);
+	cr_assert(strstr(r.out, " leaks=0\n"), "%s read outside the view: %s", mode, r.out);
+	cr_assert_null(strstr(r.out, "opened=0 "), "%s never opened anything: %s", mode, r.out);
+	run_result_free(&r);
+	/* host side: the file outside is where it was, unchanged */
+	snprintf(p, sizeof(p), "%s/f", secret_dir);
+	cr_assert_eq(stat(p, &st), 0, "%s moved a host file", mode);
+	f = fopen(p, "r");
+	cr_assert(f);
+	cr_assert(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_assert_str_eq(buf, "SECRET");
+}
+
+Test(fs, a_thread_rewriting_the_path_during_openat_never_opens_the_rewritten_name,
+     .timeout = 120)
+{
+	char *dir = make_secret_dir();
+	char target[4200];
+
+	snprintf(target, sizeof(target), "%s/f", dir);
+	expect_no_leak("path-flip", target, dir);
+	rmtree(dir);
+	free(dir);
+}
+
+Test(fs, a_directory_swapped_for_a_symlink_during_openat_and_rename_leads_nowhere,
+     .timeout = 120)
+{
+	char *dir = make_secret_dir();
+
+	expect_no_leak("dir-swap", dir, dir);
+	rmtree(dir);
+	free(dir);
+}
