@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <msgpack.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "base/macro.h"
@@ -87,6 +88,83 @@ static bool get_str(const msgpack_object *o, char *dst, size_t cap)
 	return true;
 }
 
+/* Walks a msgpack buffer without allocating and checks that every array and
+ * map announces no more elements than bytes remain (each element takes at
+ * least one), and that nesting stays shallow. msgpack-c's unpacker allocates
+ * for the announced count before reading it: a 5-byte frame announcing 2^32
+ * elements would ask for 64 GiB. Returns 0 if the buffer is plausible. */
+static int msgpack_precheck(const unsigned char *p, size_t len)
+{
+	size_t pending[16]; /* elements still expected at each open level */
+	int depth = 0;
+	size_t i = 0;
+
+	pending[0] = 1; /* one top-level object */
+	while (i < len) {
+		unsigned char b = p[i++];
+		uint64_t n = 0, skip = 0;
+		bool container = false;
+		size_t need;
+
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+			; /* fixint, nil, bool */
+		else if ((b & 0xe0) == 0xa0)
+			skip = b & 0x1f; /* fixstr */
+		else if ((b & 0xf0) == 0x90)
+			n = b & 0x0f, container = true; /* fixarray */
+		else if ((b & 0xf0) == 0x80)
+			n = 2 * (uint64_t)(b & 0x0f), container = true; /* fixmap */
+		else {
+			static const signed char width[32] = {
+				/* payload bytes of fixed-size types (0 for those with
+				 * a length prefix, read below); 0xc1 is never used */
+				/* 0xc0 */ 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 1, 2, 4, 8,
+				/* 0xd0 */ 1, 2, 4, 8, 2, 3, 5, 9, 17, 0, 0, 0, 0, 0, 0, 0,
+			};
+			/* 0xc4-c6 bin, c7-c9 ext, d9-db str: a length then bytes;
+			 * dc-dd array, de-df map: a count; others: fixed payloads */
+			size_t lw;
+			if (b < 0xc0 || width[b - 0xc0] < 0)
+				return -EBADMSG;
+			if ((b >= 0xc4 && b <= 0xc6) || (b >= 0xd9 && b <= 0xdb) ||
+			    (b >= 0xc7 && b <= 0xc9) || b >= 0xdc) {
+				lw = b == 0xc4 || b == 0xc7 || b == 0xd9 ? 1
+				     : b == 0xc5 || b == 0xc8 || b == 0xda || b == 0xdc || b == 0xde ? 2
+												 : 4;
+				if (len - i < lw)
+					return -EBADMSG;
+				for (size_t k = 0; k < lw; k++)
+					n = n << 8 | p[i + k];
+				i += lw;
+				if (b >= 0xdc) {
+					container = true;
+					if (b >= 0xde)
+						n *= 2;
+				} else {
+					skip = n + (b >= 0xc7 && b <= 0xc9 ? 1 : 0); /* ext: type byte */
+					n = 0;
+				}
+			} else
+				skip = (uint64_t)width[b - 0xc0];
+		}
+		if (skip > len - i)
+			return -EBADMSG;
+		i += (size_t)skip;
+		if (pending[depth] == 0)
+			return -EBADMSG; /* trailing data after the top-level object */
+		pending[depth]--;
+		if (container && n > 0) {
+			need = (size_t)n;
+			if (n > len - i || depth + 1 >= (int)JH_ARRAY_SIZE(pending))
+				return -EBADMSG;
+			pending[++depth] = need;
+		}
+		while (depth > 0 && pending[depth] == 0)
+			depth--;
+	}
+	return depth == 0 && pending[0] == 0 ? 0 : -EBADMSG;
+}
+
 int jh_gofer_req_decode(const void *buf, size_t len, struct jh_gofer_req *ret)
 {
 	msgpack_unpacked u;
@@ -95,7 +173,7 @@ int jh_gofer_req_decode(const void *buf, size_t len, struct jh_gofer_req *ret)
 	int64_t op, e1, e2;
 	int r = -EBADMSG;
 
-	if (len > JH_GOFER_MAX_FRAME)
+	if (len > JH_GOFER_MAX_FRAME || msgpack_precheck(buf, len) < 0)
 		return -EBADMSG;
 	msgpack_unpacked_init(&u);
 	ur = msgpack_unpack_next(&u, buf, len, NULL);
@@ -151,6 +229,8 @@ int jh_gofer_rep_decode(const void *buf, size_t len, int32_t *ret_err, int64_t *
 	int64_t err, val;
 	int r = -EBADMSG;
 
+	if (len > JH_GOFER_MAX_FRAME || msgpack_precheck(buf, len) < 0)
+		return -EBADMSG;
 	if (!msgpack_zone_init(&z, 256))
 		return -ENOMEM;
 	if (msgpack_unpack(buf, len, &off, &z, &o) != MSGPACK_UNPACK_SUCCESS ||

@@ -633,7 +633,7 @@ bool jh_net_policy_check(struct jh_net_policy *p, const struct jh_net_addr *orig
 			for (size_t j = 0; j < p->nhosts; j++) {
 				if (host_matches(&p->hosts[j], pn->name) &&
 				    port_in(a.port, p->hosts[j].lo, p->hosts[j].hi)) {
-					snprintf(why, JH_NET_WHY_MAX, "allow-host %s", p->hosts[j].text);
+					snprintf(why, JH_NET_WHY_MAX, "allow-host %.200s", p->hosts[j].text);
 					snprintf(name, JH_NET_NAME_MAX + 1, "%s", pn->name);
 					pthread_mutex_unlock(&p->lock);
 					return true;
@@ -662,7 +662,7 @@ bool jh_net_policy_name_allowed(const struct jh_net_policy *p, const char *name,
 	}
 	for (size_t j = 0; j < p->nhosts; j++)
 		if (host_matches(&p->hosts[j], name)) {
-			snprintf(why, JH_NET_WHY_MAX, "allow-host %s", p->hosts[j].text);
+			snprintf(why, JH_NET_WHY_MAX, "allow-host %.200s", p->hosts[j].text);
 			return true;
 		}
 	snprintf(why, JH_NET_WHY_MAX, "no allow-host rule names it");

@@ -304,6 +304,25 @@ Test(proto, malformed_frames_are_ebadmsg_never_a_crash)
 	}
 	/* A frame longer than any request is refused before parsing. */
 	cr_assert_eq(jh_gofer_req_decode(buf, JH_GOFER_MAX_FRAME + 1, &back), -EBADMSG);
+	/* Containers announcing more elements than bytes remain are refused
+	 * before msgpack-c allocates for them (2^32 elements: 64 GiB). */
+	{
+		static const unsigned char huge_array[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0x01};
+		static const unsigned char huge_map[] = {0xdf, 0x7f, 0xff, 0xff, 0xff};
+		static const unsigned char nested[] = {0x91, 0x91, 0xdc, 0xff, 0xff, 0x00};
+		static const unsigned char huge_str[] = {0xdb, 0xff, 0xff, 0xff, 0xff, 'a'};
+		int32_t e;
+		int64_t v;
+		const void *blob;
+		size_t bl;
+
+		cr_assert_eq(jh_gofer_req_decode(huge_array, sizeof(huge_array), &back), -EBADMSG);
+		cr_assert_eq(jh_gofer_req_decode(huge_map, sizeof(huge_map), &back), -EBADMSG);
+		cr_assert_eq(jh_gofer_req_decode(nested, sizeof(nested), &back), -EBADMSG);
+		cr_assert_eq(jh_gofer_req_decode(huge_str, sizeof(huge_str), &back), -EBADMSG);
+		cr_assert_eq(jh_gofer_rep_decode(huge_array, sizeof(huge_array), &e, &v, &blob, &bl),
+			     -EBADMSG);
+	}
 }
 
 Test(workspace, names_and_sizes)
