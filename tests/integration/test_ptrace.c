@@ -178,6 +178,28 @@ static bool process_with(const char *marker)
 	return found;
 }
 
+/* Without fd injection the ptrace platform checks opens in the view and lets
+ * the kernel run them: hidden and outside paths stay invisible, read-only parts
+ * refuse writes, the workspace takes them, and a symlink cannot carry a write
+ * out. (The path-rewriting race that ADDFD closes on unotify is a known gap
+ * here, documented at open_checked_continue in sentry/fs.c.) */
+Test(ptrace, the_view_holds_for_opens_without_fd_injection, .timeout = 60)
+{
+	struct run_result r;
+
+	RUN(r, "--platform", "ptrace", "--audit", "off", "--", "/bin/sh", "-c",
+	    "cat /etc/shadow 2>/dev/null || echo shadow-hidden; "
+	    "ls /root 2>/dev/null || echo root-hidden; "
+	    "(echo x > /etc/passwd) 2>/dev/null || echo etc-readonly; "
+	    "echo kept > note.txt && cat note.txt; "
+	    "ln -s /etc/passwd out && { (echo y > out) 2>/dev/null || echo symlink-refused; }; "
+	    "head -c 4 /etc/hostname >/dev/null && echo reads-work");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "shadow-hidden\nroot-hidden\netc-readonly\nkept\nsymlink-refused\n"
+				"reads-work\n");
+	run_result_free(&r);
+}
+
 Test(ptrace, no_task_outlives_the_run, .timeout = 60)
 {
 	struct run_result r;
