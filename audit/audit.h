@@ -12,7 +12,8 @@
  * key cannot recompute a chain that verifies up to a checkpoint.
  *
  * Writing: jh_audit_run_begin() writes the run row (state "open") and its
- * run-start record, then starts a writer thread. Events handed to the run's
+ * run-start record; the first event starts a writer thread (so that the
+ * process is still single-threaded until then, e.g. when it forks). Events handed to the run's
  * sink are copied into a bounded in-memory queue; the writer commits them in
  * batches, one transaction a batch, taking the chain head inside a
  * BEGIN IMMEDIATE transaction, so several processes can write one store and
@@ -135,7 +136,7 @@ struct jh_audit_run_info {
 };
 
 /* Starts recording a run: writes the run row and its run-start record (one
- * committed transaction), then starts the writer thread. The run has its own
+ * committed transaction); the writer thread starts with the first event. The run has its own
  * database connection, so one store may record several runs at once.
  * -EROFS if `a` was opened read-only. */
 int jh_audit_run_begin(struct jh_audit *a, const struct jh_audit_run_info *info,

@@ -125,7 +125,8 @@ void jh_audit_env_digest_hex(const char *const *envp, char out[JH_AUDIT_HEX_LEN]
 		jh_audit_hex(h, sizeof(h), out);
 		return;
 	}
-	memcpy(sorted, envp, n * sizeof(*sorted));
+	if (n)
+		memcpy(sorted, envp, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), cmp_strp);
 	for (size_t i = 0; i < n; i++)
 		EVP_DigestUpdate(ctx, sorted[i], strlen(sorted[i]) + 1);

@@ -123,6 +123,30 @@ static int batch_reserve(struct batch *b, size_t text)
 	return 0;
 }
 
+static void *writer_main(void *arg);
+
+/* Starts the writer thread; called with r->lock held, on the first event. The
+ * thread starts then, not in jh_audit_run_begin(), so that what the caller
+ * does between the two (jhansi-exec forks its gofer and the sandbox) happens
+ * while the process has a single thread: a child forked from a multi-threaded
+ * process inherits whatever locks the other threads held (libc resets its
+ * own, not every library's; ASan's allocator deadlocked here). */
+static int start_writer(struct jh_audit_run *r)
+{
+	sigset_t all, old;
+	int e;
+
+	/* The writer takes no signals: they are the sentry's to handle. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = -pthread_create(&r->thread, NULL, writer_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e < 0)
+		return e;
+	r->thread_started = true;
+	return 0;
+}
+
 static void run_emit(void *ctx, const struct jh_event *ev)
 {
 	struct jh_audit_run *r = ctx;
@@ -137,6 +161,8 @@ static void run_emit(void *ctx, const struct jh_event *ev)
 	}
 
 	pthread_mutex_lock(&r->lock);
+	if (!r->thread_started && !r->failed && start_writer(r) < 0)
+		r->failed = true; /* counted as lost, like a write error */
 	for (;;) {
 		b = r->fill;
 		if (r->failed)
@@ -458,7 +484,6 @@ int jh_audit_run_begin(struct jh_audit *a, const struct jh_audit_run_info *info,
 		       struct jh_audit_run **ret)
 {
 	_cleanup_(run_freep) struct jh_audit_run *r = NULL;
-	sigset_t all, old;
 	int e;
 
 	if (!info || (unsigned)info->prompt_record > JH_AUDIT_PROMPT_FULL)
@@ -503,14 +528,7 @@ int jh_audit_run_begin(struct jh_audit *a, const struct jh_audit_run_info *info,
 	if (e < 0)
 		return e;
 
-	/* The writer takes no signals: they are the sentry's to handle. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = -pthread_create(&r->thread, NULL, writer_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e < 0)
-		return e; /* the run stays open; a later open marks it incomplete */
-	r->thread_started = true;
+	/* The writer thread starts with the first event (start_writer). */
 	*ret = TAKE_PTR(r);
 	return 0;
 }

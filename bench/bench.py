@@ -430,13 +430,15 @@ def report(bench, facts, runners, skipped, workloads, data, errors, started, loa
         p("Skipped: " + "; ".join(f"{n} ({why})" for n, why in skipped) + ".")
     for (wn, rn), why in sorted(errors.items()):
         p(f"Failed: {wn} under {rn}: {why}.")
-    p("At this stage path and socket calls pass natively under jhansi-exec (the gofer and "
-      "network mediation are not merged yet), so `open`, `stat` and `connect` measure passed "
-      "calls; `uname` and `setns` are mediated. The workspace workloads (sqlite, tar, git) run "
-      "in a fresh temporary directory as the working directory, not yet in a `--workspace`. "
+    p("Under jhansi-exec every path syscall (`open`, `stat` …) is mediated by the sentry "
+      "against the filesystem view, `connect` is performed by the sentry after the network "
+      "policy (the runners allow `127.0.0.1/32` for the loopback benchmark), `uname` is "
+      "emulated and `setns` refused through the sentry; `getppid` passes natively. Each "
+      "workload's directory is made visible read-write (`--rw DIR --cwd DIR`). "
       "jhansi-exec started as root runs the command as uid 65534; the other runners as root. "
-      "The floor is the seccomp user-notification floor: jhansi-ptrace's mediated calls have "
-      "a costlier mechanism (ptrace stops) and no floor of their own here.")
+      "The floor is the seccomp user-notification floor: on the ptrace platform opens are "
+      "checked and run by the kernel (it cannot inject fds), and it has no floor of its own "
+      "here.")
     p("")
     p("#### Targets")
     p("")

@@ -252,7 +252,8 @@ int jh_view_finish(struct jh_view *v)
 				return r;
 		}
 	}
-	qsort(v->m, v->n, sizeof(*v->m), cmp_mount);
+	if (v->n)
+		qsort(v->m, v->n, sizeof(*v->m), cmp_mount);
 	v->finished = true;
 	return 0;
 }

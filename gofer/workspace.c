@@ -141,7 +141,8 @@ int jh_workspace_list(char ***ret, size_t *ret_n)
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_strp);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_strp);
 	*ret = v;
 	*ret_n = n;
 	return 0;
@@ -354,7 +355,8 @@ int jh_snap_take(int wsfd, struct jh_snap *ret)
 		jh_snap_free(&s);
 		return r;
 	}
-	qsort(s.v, s.n, sizeof(*s.v), cmp_ent);
+	if (s.n) /* qsort wants a valid base even for no elements */
+		qsort(s.v, s.n, sizeof(*s.v), cmp_ent);
 	*ret = s;
 	return 0;
 }

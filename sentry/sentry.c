@@ -493,14 +493,17 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	r = build_table(&s);
 	if (r < 0)
 		goto out;
+	/* The gofer starts before the sandbox and outlives its teardown. It is
+	 * forked first, while this process has one thread (the network runtime
+	 * starts one): a child of a multi-threaded process inherits the locks
+	 * the other threads held. */
+	r = jh_fs_setup(cfg->fs, cmd->path, &fs);
+	if (r < 0)
+		goto out;
 	r = jh_net_new(cfg->net, &s.sink, cfg->fs ? cfg->fs->workspace : NULL, &s.net);
 	if (r < 0)
 		goto out;
 	r = jh_sentry_filter_spec(&spec);
-	if (r < 0)
-		goto out;
-	/* The gofer starts before the sandbox and outlives its teardown. */
-	r = jh_fs_setup(cfg->fs, cmd->path, &fs);
 	if (r < 0)
 		goto out;
 	r = s.ops->create(&s.p);

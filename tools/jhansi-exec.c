@@ -47,6 +47,7 @@
 extern char **environ;
 
 struct options {
+	const char *cwd;  /* --cwd: starting directory instead of the workspace */
 	unsigned require; /* JH_LAYER_* that must be active, else exit 125 */
 	unsigned layers;  /* JH_LAYER_* this host allows (probed before the run) */
 	bool log_events;
@@ -89,6 +90,8 @@ static void usage(FILE *out)
 	      "  --explain              print the platform, the protection layers active on\n"
 	      "                         this host and the syscall fate table; run nothing\n"
 	      "  --hostname NAME        hostname the sandbox sees (default: " JH_DEFAULT_HOSTNAME ")\n"
+	      "  --cwd DIR              start in DIR (it must be in the view, e.g. with --rw)\n"
+	      "                         instead of the workspace; $HOME stays the workspace\n"
 	      "  --require LAYERS       fail (exit 125) unless these namespaces can be used:\n"
 	      "                         a comma list of userns, ipcns, utsns, cgroupns,\n"
 	      "                         landlock-scope, landlock-net\n"
@@ -274,7 +277,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_PROMPT_FILE, OPT_PROMPT_RECORD, OPT_TRACE, OPT_ALLOW_NET, OPT_DENY_NET,
 		OPT_ALLOW_HOST, OPT_ADD_HOST, OPT_NET, OPT_NET_POLICY,
 		OPT_WORKSPACE, OPT_RO, OPT_RW, OPT_HIDE, OPT_POLICY, OPT_DISK_QUOTA,
-		OPT_LIST_WORKSPACES, OPT_REMOVE_WORKSPACE, OPT_REQUIRE,
+		OPT_LIST_WORKSPACES, OPT_REMOVE_WORKSPACE, OPT_REQUIRE, OPT_CWD,
 	};
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -284,6 +287,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"platform", required_argument, NULL, OPT_PLATFORM},
 		{"require", required_argument, NULL, OPT_REQUIRE},
+		{"cwd", required_argument, NULL, OPT_CWD},
 		{"env", required_argument, NULL, OPT_ENV},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"memory", required_argument, NULL, OPT_MEMORY},
@@ -372,6 +376,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return jh_log_errno(-EINVAL, "invalid --hostname '%s': 1 to 64 bytes",
 						    optarg);
 			o->hostname = optarg;
+			break;
+		case OPT_CWD:
+			if (optarg[0] != '/')
+				return jh_log_errno(-EINVAL, "invalid --cwd '%s': an absolute path",
+						    optarg);
+			o->cwd = optarg;
 			break;
 		case OPT_REQUIRE:
 			if (jh_layers_parse(optarg, &o->require) < 0)
@@ -925,7 +935,7 @@ int main(int argc, char **argv)
 	};
 	cfg.fs = &fscfg;
 	cmd = (struct jh_sentry_command){
-		.path = path, .argv = o.argv, .envp = envp, .cwd = ws_path};
+		.path = path, .argv = o.argv, .envp = envp, .cwd = o.cwd ? o.cwd : ws_path};
 	r = jh_sentry_run(&cfg, &cmd, &res);
 	if (r < 0) {
 		jh_error("cannot start the sandbox: %s", strerror(-r));
