@@ -64,6 +64,11 @@ struct jh_fs {
 	char *tmpdir;
 	char *emptydir;
 	bool vfs_ready;
+	/* Started as root, the sentry opens files with root's rights on behalf
+	 * of tasks that run as uid/gid: reads are checked against those. */
+	bool as_ids;
+	uid_t uid;
+	gid_t gid;
 };
 
 /* One run per process (see fs.h). */
@@ -175,6 +180,9 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 		.uid = cfg ? cfg->uid : 0,
 		.gid = cfg ? cfg->gid : 0,
 	};
+	fs->as_ids = gc.as_ids;
+	fs->uid = gc.uid;
+	fs->gid = gc.gid;
 	if (gc.as_ids) {
 		/* The workspace and the private /tmp belong to the sandbox's uid. */
 		if ((gc.workspace && chown(gc.workspace, gc.uid, gc.gid) < 0) ||
@@ -461,8 +469,29 @@ static struct jh_gofer_req *req_buf(void)
 	 O_NOFOLLOW | O_SYNC | O_DSYNC | O_NOATIME | O_LARGEFILE | O_CLOEXEC | O_PATH | O_NOCTTY | \
 	 O_ASYNC | O_DIRECT)
 
+/* Could the sandbox's uid/gid (no supplementary groups) read this object, as
+ * the kernel would decide from its mode bits? (ACLs are not consulted: a file
+ * readable only through an ACL entry is refused, never the reverse.) */
+static bool sandbox_may_read(const struct stat *st)
+{
+	if (st->st_uid == cur_fs->uid)
+		return st->st_mode & S_IRUSR;
+	if (st->st_gid == cur_fs->gid)
+		return st->st_mode & S_IRGRP;
+	return st->st_mode & S_IROTH;
+}
+
 static int finish_read_fd(int fd, int flags)
 {
+	if (fd >= 0 && cur_fs->as_ids && !(flags & O_PATH)) {
+		/* the sentry opened it as root: apply the task's rights */
+		struct stat st;
+
+		if (fstat(fd, &st) < 0 || !sandbox_may_read(&st)) {
+			close(fd);
+			return -EACCES;
+		}
+	}
 	if (fd >= 0 && !(flags & O_NONBLOCK) && !(flags & O_PATH))
 		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;

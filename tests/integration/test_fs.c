@@ -245,3 +245,34 @@ Test(fs, a_directory_swapped_for_a_symlink_during_openat_and_rename_leads_nowher
 	rmtree(dir);
 	free(dir);
 }
+
+/* Started as root, the sentry opens files with root's rights: what the view
+ * exposes must still be read with the sandbox's (uid 65534). A root-only file
+ * made visible by a careless --ro stays unreadable. (Run as another user, the
+ * test's own file is the sandbox's to read: only the root run applies.) */
+Test(fs, a_file_only_root_may_read_stays_unreadable_through_a_careless_ro)
+{
+	char *dir;
+	char file[4200], cmd[8600];
+	struct run_result r;
+	FILE *f;
+
+	if (geteuid() != 0)
+		return;
+	dir = make_tmpdir();
+
+	chmod(dir, 0755);
+	snprintf(file, sizeof(file), "%s/secret", dir);
+	f = fopen(file, "w");
+	cr_assert(f);
+	fputs("TOPSECRET\n", f);
+	fclose(f);
+	chmod(file, 0600);
+	snprintf(cmd, sizeof(cmd), "cat '%s' || echo refused", file);
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--ro", dir, "--", "/bin/sh", "-c", cmd, NULL), 0);
+	cr_assert_null(strstr(r.out, "TOPSECRET"), "read a root-only file: %s", r.out);
+	cr_assert(strstr(r.out, "refused"), "%s %s", r.out, r.err);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+}
