@@ -69,6 +69,17 @@ struct jh_fs {
 	bool as_ids;
 	uid_t uid;
 	gid_t gid;
+	/* Execs checked and continued, to verify at the new image's first
+	 * intercepted call (dispatcher thread only). */
+	struct pending_exec {
+		pid_t tgid;
+		dev_t dev[2]; /* what was checked, and a script's interpreter */
+		ino_t ino[2];
+		dev_t old_dev; /* the executable before the exec */
+		ino_t old_ino;
+		unsigned calls; /* calls seen with the old executable */
+	} execs[64];
+	size_t nexecs;
 };
 
 /* One run per process (see fs.h). */
@@ -1667,6 +1678,112 @@ static int check_host_identity(struct jh_call *c, int di, int pi, bool want_dir,
  * outside the view. The ptrace hook the architecture asks for (compare the
  * executable at PTRACE_EVENT_EXEC) is not in place under unotify. Likewise a
  * script's #! interpreter is found by the kernel. */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+/* Records a checked exec, to be verified by jh_fs_exec_verify(): the file the
+ * view resolved to (and, for a "#!" script, its interpreter as the host names
+ * it), and the executable the process runs now. */
+static void note_exec(struct jh_call *c, int di, int pi, const struct stat *st)
+{
+	struct pending_exec *e;
+	char path[64], line[256];
+	struct stat old, interp;
+	pid_t tgid = tgid_of(c->sc->tid);
+	int fd;
+
+	if (!cur_fs || tgid <= 0)
+		return;
+	for (size_t i = 0; i < cur_fs->nexecs; i++)
+		if (cur_fs->execs[i].tgid == tgid)
+			cur_fs->execs[i] = cur_fs->execs[--cur_fs->nexecs];
+	if (cur_fs->nexecs == JH_ARRAY_SIZE(cur_fs->execs))
+		cur_fs->nexecs--; /* forget the oldest-placed one rather than fail */
+	e = &cur_fs->execs[cur_fs->nexecs];
+	*e = (struct pending_exec){.tgid = tgid, .dev = {st->st_dev, st->st_dev},
+				   .ino = {st->st_ino, st->st_ino}};
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)c->sc->tid);
+	if (stat(path, &old) == 0) {
+		e->old_dev = old.st_dev;
+		e->old_ino = old.st_ino;
+	}
+	/* A script runs its interpreter: that is what /proc/<pid>/exe will name.
+	 * Read its first line through the task's own view of the name. */
+	if (c->strs[pi][0] == '/')
+		fd = open(c->strs[pi], O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	else {
+		_cleanup_close_ int dfd = task_dirfd(c, di < 0 ? AT_FDCWD : (int)c->sc->args[di]);
+		fd = dfd < 0 ? -1 : openat(dfd, c->strs[pi], O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	}
+	if (fd >= 0) {
+		ssize_t n = read(fd, line, sizeof(line) - 1);
+		close(fd);
+		if (n > 2 && line[0] == '#' && line[1] == '!') {
+			char *p = line + 2, *end;
+			line[n] = '\0';
+			while (*p == ' ' || *p == '\t')
+				p++;
+			end = p + strcspn(p, " \t\n");
+			*end = '\0';
+			if (*p == '/' && stat(p, &interp) == 0) {
+				e->dev[1] = interp.st_dev;
+				e->ino[1] = interp.st_ino;
+			}
+		}
+	}
+	cur_fs->nexecs++;
+}
+
+bool jh_fs_exec_verify(pid_t tid, char *why, size_t len)
+{
+	char path[64];
+	struct stat st;
+
+	if (!cur_fs || cur_fs->nexecs == 0)
+		return true;
+	for (size_t i = 0; i < cur_fs->nexecs; i++) {
+		struct pending_exec *e = &cur_fs->execs[i];
+
+		if (e->tgid != tid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)tid);
+		if (stat(path, &st) < 0)
+			return true; /* gone */
+		if ((st.st_dev == e->dev[0] && st.st_ino == e->ino[0]) ||
+		    (st.st_dev == e->dev[1] && st.st_ino == e->ino[1])) {
+			cur_fs->execs[i] = cur_fs->execs[--cur_fs->nexecs];
+			return true; /* the new image is the one checked */
+		}
+		if (st.st_dev == e->old_dev && st.st_ino == e->old_ino) {
+			/* not exec'd (yet, or it failed): stop watching after a while */
+			if (++e->calls > 256)
+				cur_fs->execs[i] = cur_fs->execs[--cur_fs->nexecs];
+			return true;
+		}
+		snprintf(why, len, "exec: the running executable (dev %llu, ino %llu) is not the "
+				   "one checked (ino %llu): the path was swapped after the check",
+			 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+			 (unsigned long long)e->ino[0]);
+		cur_fs->execs[i] = cur_fs->execs[--cur_fs->nexecs];
+		return false;
+	}
+	return true;
+}
+
 static void handle_exec_common(struct jh_call *c, int di, int pi, int flags)
 {
 	struct stat st;
@@ -1690,7 +1807,8 @@ static void handle_exec_common(struct jh_call *c, int di, int pi, int flags)
 		answer(c, -EACCES);
 		return;
 	}
-	jh_call_continue(c, "checked in the view (residual race: see handle_exec_common)");
+	note_exec(c, di, pi, &st);
+	jh_call_continue(c, "checked in the view; verified at the new image's first call");
 }
 
 static void handle_execve(struct jh_call *c)

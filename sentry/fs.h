@@ -48,6 +48,13 @@ int jh_fs_finish(struct jh_fs *fs, struct jh_changes *ret);
 /* Stops everything, removes the private /tmp, frees. */
 void jh_fs_free(struct jh_fs *fs);
 
+/* The exec hook (see handle_exec_common in fs.c): called for every
+ * intercepted call before it is handled. Returns false when `tid` is the
+ * first task of a process whose exec was checked and that now runs another
+ * executable than the one checked (the path was swapped in between): the
+ * caller then kills the process. *why says what was found. */
+bool jh_fs_exec_verify(pid_t tid, char *why, size_t len);
+
 /* Prints the view (for --explain). */
 void jh_fs_explain(const struct jh_fs_config *cfg, const char *command);
 

@@ -304,6 +304,7 @@ static void collect_forensics(struct jh_sentry *s, struct jh_call *c)
 
 static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 {
+	char why[256];
 	struct jh_call c;
 	jh_handler_fn fn = NULL;
 	int r;
@@ -322,6 +323,18 @@ static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 	}
 	if (!c.info || !fn)
 		fn = jh_handle_unknown;
+	if (!jh_fs_exec_verify(sc->tid, why, sizeof(why))) {
+		/* exec hook: the process runs another file than the one checked */
+		kill(sc->tid, SIGKILL);
+		c.decision = JH_DECISION_KILLED;
+		c.err = EPERM;
+		c.result = -1;
+		c.detail = why;
+		s->ops->answer(s->p, sc, -1, EPERM);
+		s->stats.count[c.info ? c.info->cls : JH_CLASS_UNKNOWN][c.decision]++;
+		emit_event(s, &c);
+		return;
+	}
 	fn(&c);
 	if (c.decision == JH_DECISION_DENIED)
 		collect_forensics(s, &c);

@@ -276,3 +276,33 @@ Test(fs, a_file_only_root_may_read_stays_unreadable_through_a_careless_ro)
 	rmtree(dir);
 	free(dir);
 }
+
+/* exec cannot be performed for the task: the name is checked in the view,
+ * then the kernel re-reads it. A thread swapping the symlink in between makes
+ * the kernel run a program from outside the view; the exec hook compares the
+ * running executable with the one checked at the new image's first mediated
+ * call and kills it on a mismatch, before it prints. (Natively the same
+ * program prints ESCAPED about every other round.) */
+Test(fs, exec_of_a_file_swapped_after_the_check_is_killed, .timeout = 120)
+{
+	char *dir = make_tmpdir();
+	char outside[4200], cmd[8600];
+	struct run_result r;
+
+	chmod(dir, 0755);
+	snprintf(outside, sizeof(outside), "%s/echo", dir);
+	snprintf(cmd, sizeof(cmd), "cp /bin/echo '%s' && chmod 755 '%s'", outside, outside);
+	cr_assert_eq(system(cmd), 0);
+	r = sh("exec-swap", "cp /bin/true ok && chmod 755 ok");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", "exec-swap", "--",
+			    prog_path("exec-swap"), outside, NULL),
+		     0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "done\n"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "ESCAPED"), "a program from outside the view ran: %s", r.out);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+}

@@ -192,7 +192,7 @@ Test(ptrace, the_view_holds_for_opens_without_fd_injection, .timeout = 60)
 	    "ls /root 2>/dev/null || echo root-hidden; "
 	    "(echo x > /etc/passwd) 2>/dev/null || echo etc-readonly; "
 	    "echo kept > note.txt && cat note.txt; "
-	    "ln -s /etc/passwd out && { (echo y > out) 2>/dev/null || echo symlink-refused; }; "
+	    "ln -sf /etc/passwd out && { (echo y > out) 2>/dev/null || echo symlink-refused; }; "
 	    "head -c 4 /etc/hostname >/dev/null && echo reads-work");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "shadow-hidden\nroot-hidden\netc-readonly\nkept\nsymlink-refused\n"
