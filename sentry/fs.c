@@ -1671,13 +1671,16 @@ static int check_host_identity(struct jh_call *c, int di, int pi, bool want_dir,
 
 /* execve/execveat cannot be performed for the task. The target is resolved in
  * the view and must be the very file the host path names; then the call is
- * continued and the kernel re-reads the path. Residual race, documented: a
- * thread rewriting the path in between makes the kernel exec another file the
- * task's uid can execute on the host. What runs is still under this filter
- * (every path it names is mediated), but its own content can come from
- * outside the view. The ptrace hook the architecture asks for (compare the
- * executable at PTRACE_EVENT_EXEC) is not in place under unotify. Likewise a
- * script's #! interpreter is found by the kernel. */
+ * continued and the kernel re-reads the path. A thread rewriting the path (or
+ * swapping a symlink) in between makes the kernel exec another file the task's
+ * uid can execute on the host. The exec hook closes most of that window:
+ * note_exec() records what was checked (and a script's interpreter), and
+ * jh_fs_exec_verify() compares /proc/<pid>/exe at the process's next
+ * intercepted call, killing it on a mismatch. What remains: the new image may
+ * compute and use passed calls (write to inherited fds, fork) before its first
+ * intercepted call — a dynamically linked program makes one in ld.so before
+ * main, a static one need not. Under ptrace, PTRACE_EVENT_EXEC would allow the
+ * check at the exec itself; not used yet. */
 static pid_t tgid_of(pid_t tid)
 {
 	char path[64], line[128];
