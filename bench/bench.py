@@ -103,8 +103,14 @@ def detect_runners(jx, tmp, env, wanted):
         if audit_ok:
             variants.append(("/audit-off", ["--audit", "off"]))
         for suffix, opts in variants:
-            argv = base + opts + ["--"]
-            runners.append(Runner(f"jhansi-{plat}{suffix}", lambda cwd, a=argv: list(a), uid))
+            # the micro-benchmarks' own loopback listener is allowed; the
+            # inputs in the bench's temporary directory are visible read-only,
+            # the workload's own directory read-write, and it starts there
+            argv = base + opts + ["--allow-net", "127.0.0.1/32"]
+            runners.append(Runner(f"jhansi-{plat}{suffix}",
+                                  lambda cwd, a=argv, t=tmp: list(a) + ["--ro", t, "--rw", cwd,
+                                                                        "--cwd", cwd, "--"],
+                                  uid))
 
     def bwrap(cwd):
         return ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
