@@ -27,6 +27,7 @@
 #include <linux/fs.h>
 #include <poll.h>
 #include <seccomp.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/landlock.h"
 #include "base/log.h"
 #include "base/macro.h"
 
@@ -409,6 +411,44 @@ static void finish(struct server *sv)
 	jh_snap_free(&after);
 }
 
+/* Landlock, where the kernel has it: the gofer may change things beneath the
+ * view's read-write entries only, read beneath the others, reach no TCP port,
+ * and signal or reach no process outside its domain. A second, kernel-kept
+ * copy of the rules it already applies (it checks an entry is read-write
+ * before every change). Best effort: a kernel without Landlock keeps the
+ * seccomp filter and those checks. */
+static void confine_landlock(const struct jh_gofer_config *cfg, const int *fds)
+{
+	int abi = jh_landlock_abi();
+	uint64_t fs = jh_landlock_fs_rights(abi);
+	int rs;
+
+	if (abi < 1)
+		return;
+	rs = jh_landlock_create(fs, abi >= 4 ? JH_LL_NET_BIND_TCP | JH_LL_NET_CONNECT_TCP : 0,
+				abi >= 6 ? JH_LL_SCOPE_ABSTRACT_UNIX_SOCKET | JH_LL_SCOPE_SIGNAL : 0);
+	if (rs < 0) {
+		jh_warn("gofer: creating its Landlock ruleset failed: %s", strerror(-rs));
+		return;
+	}
+	for (size_t i = 0; i < cfg->view->n; i++) {
+		enum jh_mount_kind k = cfg->view->m[i].kind;
+		struct stat st;
+		uint64_t rights;
+
+		if (fds[i] < 0 || k == JH_MOUNT_HIDE || fstat(fds[i], &st) < 0)
+			continue;
+		rights = k == JH_MOUNT_RW ? fs : JH_LL_FS_READ;
+		if (!S_ISDIR(st.st_mode)) /* a file entry: only file rights apply */
+			rights &= JH_LL_FS_EXECUTE | JH_LL_FS_READ_FILE | JH_LL_FS_WRITE_FILE |
+				  JH_LL_FS_TRUNCATE;
+		(void)jh_landlock_allow_beneath(rs, fds[i], rights);
+	}
+	if (jh_landlock_enforce(rs) < 0)
+		jh_warn("gofer: enforcing its Landlock ruleset failed");
+	close(rs);
+}
+
 static void confine(void)
 {
 	static const int deny[] = {
@@ -494,6 +534,7 @@ void jh_gofer_main(const struct jh_gofer_config *cfg, int sock)
 			    setresuid(cfg->uid, cfg->uid, cfg->uid) < 0))
 		_exit(1);
 	confine();
+	confine_landlock(cfg, fds);
 
 	for (;;) {
 		int rfds[2] = {-1, -1}, outfd = -1;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/landlock.h"
 #include "base/macro.h"
 
 static const struct {
@@ -152,64 +153,29 @@ unsigned jh_layers_enter(unsigned want, const char *hostname)
 	return got;
 }
 
-/* Landlock's ABI, beyond Debian 12's headers (Linux 6.1): struct
- * landlock_ruleset_attr grew handled_access_net (ABI 4) and scoped (ABI 6). */
-#ifndef SYS_landlock_create_ruleset
-#define SYS_landlock_create_ruleset 444
-#define SYS_landlock_restrict_self 446
-#endif
-#define LL_CREATE_RULESET_VERSION (1U << 0)
-#define LL_ACCESS_NET_BIND_TCP (1ULL << 0)
-#define LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
-#define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
-#define LL_SCOPE_SIGNAL (1ULL << 1)
-
-struct ll_ruleset_attr {
-	uint64_t handled_access_fs;
-	uint64_t handled_access_net;
-	uint64_t scoped;
-};
-
-int jh_landlock_abi(void)
-{
-	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
-
-	return v < 0 ? 0 : (int)v;
-}
-
 int jh_landlock_ruleset(unsigned want, unsigned *ret_layers)
 {
-	struct ll_ruleset_attr attr = {0};
 	int abi = jh_landlock_abi();
+	uint64_t net = 0, scoped = 0;
 	unsigned got = 0;
-	size_t size;
-	long fd;
+	int fd;
 
 	if ((want & JH_LAYER_LANDLOCK_NET) && abi >= 4) {
 		/* handled, with no rule allowing any port: refused */
-		attr.handled_access_net = LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP;
+		net = JH_LL_NET_BIND_TCP | JH_LL_NET_CONNECT_TCP;
 		got |= JH_LAYER_LANDLOCK_NET;
 	}
 	if ((want & JH_LAYER_LANDLOCK_SCOPE) && abi >= 6) {
-		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
+		scoped = JH_LL_SCOPE_ABSTRACT_UNIX_SOCKET | JH_LL_SCOPE_SIGNAL;
 		got |= JH_LAYER_LANDLOCK_SCOPE;
 	}
 	if (!got)
 		return -EOPNOTSUPP;
-	/* the smallest struct the kernel needs for what is asked */
-	size = attr.scoped ? sizeof(attr) : offsetof(struct ll_ruleset_attr, scoped);
-	fd = syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	fd = jh_landlock_create(0, net, scoped);
 	if (fd < 0)
-		return jh_negerrno();
+		return fd;
 	*ret_layers = got;
-	return (int)fd; /* Landlock ruleset fds are always close-on-exec */
-}
-
-int jh_landlock_enforce(int ruleset_fd)
-{
-	if (syscall(SYS_landlock_restrict_self, ruleset_fd, 0) < 0)
-		return jh_negerrno();
-	return 0;
+	return fd;
 }
 
 unsigned jh_layers_probe(void)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "base/landlock.h"
+
 enum jh_layer {
 	JH_LAYER_USERNS = 1u << 0,   /* user namespace (only when not root: maps the caller's ids) */
 	JH_LAYER_IPCNS = 1u << 1,    /* SysV IPC and POSIX message queues of our own */
@@ -44,8 +46,6 @@ unsigned jh_layers_enter(unsigned want, const char *hostname);
  * root) create: namespaces tried in a forked child, Landlock asked for its ABI. */
 unsigned jh_layers_probe(void);
 
-/* The Landlock ABI version of the running kernel, 0 without Landlock. */
-int jh_landlock_abi(void);
 
 /* Builds, in the supervisor, a Landlock ruleset for the JH_LAYER_LANDLOCK_*
  * layers in `want` that the kernel supports; returns its fd (close-on-exec)
@@ -53,8 +53,5 @@ int jh_landlock_abi(void);
  * is supported). The first task enforces it with jh_landlock_enforce() after
  * NO_NEW_PRIVS. */
 int jh_landlock_ruleset(unsigned want, unsigned *ret_layers);
-/* In the first task: restricts itself (and all it starts) to the ruleset.
- * Async-signal-safe. */
-int jh_landlock_enforce(int ruleset_fd);
 
 #endif

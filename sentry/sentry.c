@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,9 @@ struct jh_sentry {
 	int max_nr;
 	jh_handler_fn *table; /* [max_nr + 1] */
 	pid_t first_pid;
+	bool as_ids; /* the tasks run as uid/gid: so do the sentry's file lookups */
+	uid_t uid;
+	gid_t gid;
 	/* Sessions of the sandbox: the first task's (it is a session leader) and
 	 * each one a task made with setsid(). Without a pid namespace, "is this
 	 * pid ours" is "is its session one of these". Touched by the dispatcher
@@ -430,6 +434,23 @@ static void *dispatch_main(void *arg)
 {
 	struct jh_sentry *s = arg;
 
+	/* Started as root for tasks that run as uid/gid: every file the sentry
+	 * opens, stats or connects to on their behalf is looked up with their
+	 * filesystem credentials, so the kernel applies their permissions
+	 * (search rights on every directory, ACLs) and not root's. The fsuid,
+	 * fsgid and groups are per thread in Linux; the raw syscalls change this
+	 * thread only (glibc's wrappers would change every thread). Ptrace and
+	 * process_vm_* checks use the real ids, which stay root's. */
+	if (s->as_ids) {
+		if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setfsgid, s->gid) < 0 ||
+		    syscall(SYS_setfsuid, s->uid) < 0) {
+			s->error = jh_negerrno();
+			jh_error("sentry: taking the sandbox's file credentials failed");
+			kill(-s->first_pid, SIGKILL);
+			return NULL;
+		}
+	}
+
 	for (;;) {
 		struct jh_syscall sc;
 		int r = s->ops->next(s->p, &sc);
@@ -497,6 +518,9 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	int r;
 
 	s.ops = cfg->platform ? cfg->platform : &jh_platform_unotify;
+	s.as_ids = cfg->drop_ids;
+	s.uid = cfg->uid;
+	s.gid = cfg->gid;
 	s.hostname = cfg->hostname ? cfg->hostname : JH_DEFAULT_HOSTNAME;
 	s.sink = cfg->sink;
 	s.arch = jh_abi_native_arch();

@@ -273,6 +273,23 @@ Test(fs, a_file_only_root_may_read_stays_unreadable_through_a_careless_ro)
 	cr_assert_null(strstr(r.out, "TOPSECRET"), "read a root-only file: %s", r.out);
 	cr_assert(strstr(r.out, "refused"), "%s %s", r.out, r.err);
 	run_result_free(&r);
+
+	/* a world-readable file in a directory only root may search */
+	snprintf(file, sizeof(file), "%s/locked", dir);
+	cr_assert_eq(mkdir(file, 0700), 0);
+	snprintf(file, sizeof(file), "%s/locked/inner", dir);
+	f = fopen(file, "w");
+	cr_assert(f);
+	fputs("TOPSECRET\n", f);
+	fclose(f);
+	chmod(file, 0644);
+	snprintf(cmd, sizeof(cmd), "cat '%s' || echo refused; stat '%s' >/dev/null || echo no-stat",
+		 file, file);
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--ro", dir, "--", "/bin/sh", "-c", cmd, NULL), 0);
+	cr_assert_null(strstr(r.out, "TOPSECRET"), "read through an unsearchable directory: %s",
+		       r.out);
+	cr_assert(strstr(r.out, "refused\nno-stat\n"), "%s %s", r.out, r.err);
+	run_result_free(&r);
 	rmtree(dir);
 	free(dir);
 }

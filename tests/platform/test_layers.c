@@ -3,6 +3,8 @@
  * layer the kernel lacks is a skip, or a failure under JH_MUST_WORK=1. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -120,4 +122,51 @@ Test(layers, namespaces_are_entered_where_the_host_allows)
 	close(fds[0]);
 	waitpid(pid, &st, 0);
 	cr_assert_eq(got, probed, "entered 0x%x, probe said 0x%x", got, probed);
+}
+
+/* The filesystem rules the gofer confines itself with (base/landlock.h): read
+ * beneath one directory, change beneath another, nothing elsewhere. */
+Test(layers, landlock_filesystem_rules_allow_only_what_they_name)
+{
+	char ro[] = "/tmp/jhansi-test-ll-ro-XXXXXX", rw[] = "/tmp/jhansi-test-ll-rw-XXXXXX";
+	char path[128];
+	int abi = jh_landlock_abi(), st;
+	pid_t pid;
+
+	if (abi < 1) {
+		skip_or_fail("Landlock is not available");
+		return;
+	}
+	cr_assert(mkdtemp(ro) && mkdtemp(rw));
+	snprintf(path, sizeof(path), "%s/f", ro);
+	close(open(path, O_WRONLY | O_CREAT, 0644));
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		uint64_t fs = jh_landlock_fs_rights(abi);
+		int rs = jh_landlock_create(fs, 0, 0);
+		int rofd = open(ro, O_PATH | O_DIRECTORY), rwfd = open(rw, O_PATH | O_DIRECTORY);
+		char p[160];
+		int code = 0, fd;
+
+		if (rs < 0 || jh_landlock_allow_beneath(rs, rofd, JH_LL_FS_READ) < 0 ||
+		    jh_landlock_allow_beneath(rs, rwfd, fs) < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || jh_landlock_enforce(rs) < 0)
+			_exit(100);
+		snprintf(p, sizeof(p), "%s/f", ro);
+		if ((fd = open(p, O_RDONLY)) >= 0) /* reading beneath ro: allowed */
+			code |= 1, close(fd);
+		if (open(p, O_WRONLY) < 0 && errno == EACCES) /* writing there: refused */
+			code |= 2;
+		snprintf(p, sizeof(p), "%s/new", rw);
+		if ((fd = open(p, O_WRONLY | O_CREAT, 0644)) >= 0) /* creating beneath rw */
+			code |= 4, close(fd);
+		if (open("/etc/hostname", O_RDONLY) < 0 && errno == EACCES) /* elsewhere: nothing */
+			code |= 8;
+		_exit(code);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 15, "status 0x%x", st);
+	snprintf(path, sizeof(path), "rm -rf '%s' '%s'", ro, rw);
+	cr_assert_eq(system(path), 0);
 }
