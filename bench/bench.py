@@ -108,8 +108,9 @@ def detect_runners(jx, tmp, env, wanted):
             # the workload's own directory read-write, and it starts there
             argv = base + opts + ["--allow-net", "127.0.0.1/32"]
             runners.append(Runner(f"jhansi-{plat}{suffix}",
-                                  lambda cwd, a=argv, t=tmp: list(a) + ["--ro", t, "--rw", cwd,
-                                                                        "--cwd", cwd, "--"],
+                                  lambda cwd, a=argv, t=tmp: list(a) + ["--ro", t, "--ro", SRC, "--rw", cwd,
+                                                                        "--cwd", cwd, "--env",
+                                                                        "TMPDIR=" + cwd, "--"],
                                   uid))
 
     def bwrap(cwd):
