@@ -4,6 +4,7 @@
 #include "platform/child.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -31,6 +32,54 @@ static void close_all_except(const int *keep, size_t n)
 		from = (unsigned)keep[i] + 1;
 	}
 	syscall(SYS_close_range, from, ~0U, 0);
+}
+
+int jh_child_fork(jh_child_main_fn fn, const struct jh_spawn_spec *spec,
+		  const struct sock_fprog *prog, struct jh_child *ret)
+{
+	_cleanup_close_ int sync_r = -1, sync_w = -1, ack_r = -1, ack_w = -1, err_r = -1, err_w = -1;
+	pid_t parent = getpid(), pid;
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return jh_negerrno();
+	sync_r = fds[0], sync_w = fds[1];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return jh_negerrno();
+	ack_r = fds[0], ack_w = fds[1];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return jh_negerrno();
+	err_r = fds[0], err_w = fds[1];
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return jh_negerrno();
+
+	pid = fork();
+	if (pid < 0)
+		return jh_negerrno();
+	if (pid == 0)
+		fn(spec, prog, parent, sync_w, ack_r, err_w);
+	*ret = (struct jh_child){
+		.pid = pid,
+		.sync_r = TAKE_FD(sync_r),
+		.ack_w = TAKE_FD(ack_w),
+		.err_r = TAKE_FD(err_r),
+	};
+	return 0;
+}
+
+int jh_child_report(int sync_r, unsigned *ret_layers)
+{
+	int msg[2] = {-1, 0};
+	ssize_t n = JH_RETRY_EINTR(read(sync_r, msg, sizeof(msg)));
+
+	if (n != sizeof(int) && n != sizeof(msg))
+		return -ECHILD; /* died before it was set up */
+	if (msg[0] < 0)
+		return msg[0]; /* the child's -errno */
+	if (n != sizeof(msg))
+		return -EPROTO;
+	*ret_layers = (unsigned)msg[1];
+	return msg[0];
 }
 
 int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, size_t nkeep,

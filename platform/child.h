@@ -19,4 +19,29 @@
 int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, size_t nkeep,
 		     unsigned *ret_layers);
 
+struct sock_fprog;
+
+/* The backend's code for the first task, run in the forked child: never returns. */
+typedef void (*jh_child_main_fn)(const struct jh_spawn_spec *spec, const struct sock_fprog *prog,
+				 pid_t parent, int sync_w, int ack_r, int err_w);
+
+/* The supervisor's side of a forked first task: three close-on-exec pipes.
+ * The child reports its set-up on sync (jh_child_report), waits for a byte on
+ * ack, and writes its exec errno on err if the exec fails. */
+struct jh_child {
+	pid_t pid;
+	int sync_r, ack_w, err_r;
+};
+
+/* Makes the supervisor a child subreaper (orphans of the tree come back to
+ * it), opens the pipes and forks `fn` as the first task. On success fills
+ * *ret (the caller owns its fds); on failure nothing is left open. */
+int jh_child_fork(jh_child_main_fn fn, const struct jh_spawn_spec *spec,
+		  const struct sock_fprog *prog, struct jh_child *ret);
+
+/* Reads the child's report: {value, layers entered} once set up, or {-errno}
+ * when the set-up failed. Returns value (>= 0) with *ret_layers, the child's
+ * -errno, -ECHILD if it died without a word, -EPROTO on a short report. */
+int jh_child_report(int sync_r, unsigned *ret_layers);
+
 #endif

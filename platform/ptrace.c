@@ -734,17 +734,17 @@ fail:
 
 static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid)
 {
-	_cleanup_close_ int sync_r = -1, sync_w = -1, ack_r = -1, ack_w = -1, err_r = -1, err_w = -1;
+	_cleanup_close_ int sync_r = -1, ack_w = -1, err_r = -1;
 	struct sock_fprog prog;
-	int fds[2], msg[2] = {-1, 0}, r;
-	pid_t parent = getpid(), pid;
-	ssize_t n;
+	struct jh_child ch;
+	int r;
 
 	if (p->spawned)
 		return -EBUSY;
 	if (spec->nkeep_pids > JH_ARRAY_SIZE(p->keep))
 		return -E2BIG;
-	memcpy(p->keep, spec->keep_pids, spec->nkeep_pids * sizeof(pid_t));
+	if (spec->nkeep_pids)
+		memcpy(p->keep, spec->keep_pids, spec->nkeep_pids * sizeof(pid_t));
 	p->nkeep = spec->nkeep_pids;
 	p->timeout_ms = spec->timeout_ms;
 	p->trace = spec->full_trace;
@@ -755,45 +755,22 @@ static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec,
 		return -E2BIG;
 	prog = (struct sock_fprog){.len = (unsigned short)p->ninsns, .filter = p->insns};
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return jh_negerrno();
-	sync_r = fds[0], sync_w = fds[1];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return jh_negerrno();
-	ack_r = fds[0], ack_w = fds[1];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return jh_negerrno();
-	err_r = fds[0], err_w = fds[1];
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		return jh_negerrno();
-
-	pid = fork();
-	if (pid < 0)
-		return jh_negerrno();
-	if (pid == 0)
-		child_main(spec, &prog, parent, sync_w, ack_r, err_w);
-	p->pid = pid;
+	r = jh_child_fork(child_main, spec, &prog, &ch);
+	if (r < 0)
+		return r;
+	sync_r = ch.sync_r, ack_w = ch.ack_w, err_r = ch.err_r;
+	p->pid = ch.pid;
 	p->spawned = true;
-	jh_closep(&sync_w);
-	jh_closep(&ack_r);
-	jh_closep(&err_w);
-	p->pidfd = pidfd_open(pid, 0);
+	p->pidfd = pidfd_open(ch.pid, 0);
 	if (p->pidfd < 0)
 		return jh_negerrno();
-
-	/* {0, layers entered}, or {-errno} when setting up failed */
-	n = JH_RETRY_EINTR(read(sync_r, msg, sizeof(msg)));
-	if (n != sizeof(int) && n != sizeof(msg))
-		return -ECHILD; /* died before it was set up */
-	if (msg[0] < 0)
-		return msg[0];
-	if (n != sizeof(msg))
-		return -EPROTO;
-	p->layers = (unsigned)msg[1];
+	r = jh_child_report(sync_r, &p->layers);
+	if (r < 0)
+		return r;
 	/* It now waits on ack_r: the first next() seizes it and writes ack_w. */
 	p->ack_w = TAKE_FD(ack_w);
 	p->errpipe = TAKE_FD(err_r);
-	*ret_pid = pid;
+	*ret_pid = ch.pid;
 	return 0;
 }
 

@@ -239,12 +239,11 @@ fail:
 static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid)
 {
 	_cleanup_free_ void *insns = NULL;
-	_cleanup_close_ int sync_r = -1, sync_w = -1, ack_r = -1, ack_w = -1, err_r = -1, err_w = -1;
+	_cleanup_close_ int sync_r = -1, ack_w = -1, err_r = -1;
 	struct sock_fprog prog;
-	int fds[2], child_fd = -1, r, msg[2] = {-1, 0};
+	struct jh_child ch;
+	int child_fd, r;
 	size_t ninsns = 0;
-	pid_t parent = getpid(), pid;
-	ssize_t n;
 	uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
 
 	if (p->spawned)
@@ -263,44 +262,20 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 	prog.len = (unsigned short)ninsns;
 	prog.filter = insns;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return jh_negerrno();
-	sync_r = fds[0], sync_w = fds[1];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return jh_negerrno();
-	ack_r = fds[0], ack_w = fds[1];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return jh_negerrno();
-	err_r = fds[0], err_w = fds[1];
-
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		return jh_negerrno();
-
-	pid = fork();
-	if (pid < 0)
-		return jh_negerrno();
-	if (pid == 0)
-		child_main(spec, &prog, parent, sync_w, ack_r, err_w);
-
-	p->pid = pid;
+	r = jh_child_fork(child_main, spec, &prog, &ch);
+	if (r < 0)
+		return r;
+	sync_r = ch.sync_r, ack_w = ch.ack_w, err_r = ch.err_r;
+	p->pid = ch.pid;
 	p->spawned = true;
-	jh_closep(&sync_w);
-	jh_closep(&ack_r);
-	jh_closep(&err_w);
 
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	p->pidfd = (int)syscall(SYS_pidfd_open, ch.pid, 0);
 	if (p->pidfd < 0)
 		return jh_negerrno();
-	/* {listener fd, layers entered}, or {-errno} when setting up failed */
-	n = JH_RETRY_EINTR(read(sync_r, msg, sizeof(msg)));
-	if (n != sizeof(int) && n != sizeof(msg))
-		return -ECHILD; /* died before installing the filter */
-	child_fd = msg[0];
+	/* the child reports the number of its listener fd */
+	child_fd = jh_child_report(sync_r, &p->layers);
 	if (child_fd < 0)
-		return child_fd; /* the child's -errno */
-	if (n != sizeof(msg))
-		return -EPROTO;
-	p->layers = (unsigned)msg[1];
+		return child_fd;
 	p->listener = (int)syscall(SYS_pidfd_getfd, p->pidfd, child_fd, 0);
 	if (p->listener < 0)
 		return jh_negerrno();
@@ -311,7 +286,7 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 	if (write_all(ack_w, "x", 1) != 1)
 		return jh_negerrno();
 	p->errpipe = TAKE_FD(err_r);
-	*ret_pid = pid;
+	*ret_pid = ch.pid;
 	return 0;
 }
 

@@ -306,6 +306,22 @@ static void collect_forensics(struct jh_sentry *s, struct jh_call *c)
 #endif
 }
 
+/* A call being handled, with its abi entry (NULL for an unknown number or a
+ * foreign architecture). Only the fields before the string buffers are
+ * cleared: nothing is allocated or zeroed wholesale per call. */
+static void call_init(struct jh_call *c, struct jh_sentry *s, const struct jh_syscall *sc)
+{
+	memset(c, 0, offsetof(struct jh_call, strbuf));
+	c->s = s;
+	c->p = s->p;
+	c->ops = s->ops;
+	c->sc = sc;
+	c->inject_fd = -1;
+	c->nstrbuf = 0; /* after the buffers: not cleared above */
+	if (sc->arch == s->arch && sc->nr >= 0 && sc->nr <= s->max_nr)
+		c->info = jh_abi_syscall_by_nr(s->arch, sc->nr);
+}
+
 static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 {
 	char why[256];
@@ -313,18 +329,9 @@ static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 	jh_handler_fn fn = NULL;
 	int r;
 
-	memset(&c, 0, offsetof(struct jh_call, strbuf));
-	c.s = s;
-	c.p = s->p;
-	c.ops = s->ops;
-	c.sc = sc;
-	c.inject_fd = -1;
-	c.nstrbuf = 0;
-
-	if (sc->arch == s->arch && sc->nr >= 0 && sc->nr <= s->max_nr) {
-		c.info = jh_abi_syscall_by_nr(s->arch, sc->nr);
+	call_init(&c, s, sc);
+	if (c.info)
 		fn = s->table[sc->nr];
-	}
 	if (!c.info || !fn)
 		fn = jh_handle_unknown;
 	if (!jh_fs_exec_verify(sc->tid, why, sizeof(why))) {
@@ -366,15 +373,7 @@ static void handle_traced(struct jh_sentry *s, const struct jh_syscall *sc)
 {
 	struct jh_call c;
 
-	memset(&c, 0, offsetof(struct jh_call, strbuf));
-	c.s = s;
-	c.p = s->p;
-	c.ops = s->ops;
-	c.sc = sc;
-	c.inject_fd = -1;
-	c.nstrbuf = 0;
-	if (sc->arch == s->arch && sc->nr >= 0 && sc->nr <= s->max_nr)
-		c.info = jh_abi_syscall_by_nr(s->arch, sc->nr);
+	call_init(&c, s, sc);
 	c.decision = JH_DECISION_PASSED;
 	if (sc->traced_ret < 0 && sc->traced_ret >= -4095) {
 		c.result = -1;
@@ -398,13 +397,7 @@ static void handle_killed(struct jh_sentry *s, const struct jh_syscall *sc)
 	struct jh_call c;
 	char args[200];
 
-	memset(&c, 0, offsetof(struct jh_call, strbuf));
-	c.s = s;
-	c.p = s->p;
-	c.ops = s->ops;
-	c.sc = sc;
-	c.inject_fd = -1;
-	c.nstrbuf = 0;
+	call_init(&c, s, sc);
 	c.decision = JH_DECISION_KILLED;
 	collect_forensics(s, &c);
 	snprintf(args, sizeof(args), "nr %d, 0x%llx, 0x%llx, 0x%llx", sc->nr,
