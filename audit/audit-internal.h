@@ -12,7 +12,10 @@
 
 #define JH_AUDIT_APP_ID 0x4a484155 /* PRAGMA application_id: "JHAU" */
 #define JH_AUDIT_BUSY_TIMEOUT_MS 30000
-#define JH_AUDIT_ENC_VERSION 1 /* first element of every encoded record */
+/* The first element of every encoded record: 1 for every record but an event
+ * that carries forensics, which is 2 (see audit/encode.c). */
+#define JH_AUDIT_ENC_VERSION 1
+#define JH_AUDIT_ENC_VERSION_FORENSICS 2
 
 /* Kinds of chain records (chain.kind and the encoding's second element). */
 enum {
@@ -25,7 +28,15 @@ struct jh_audit {
 	sqlite3 *db;
 	char *path;
 	unsigned flags;
+	int64_t schema; /* the store's user_version: older than current only read-only */
 };
+
+/* The select list for an event row's forensics, on events aliased `e`: a
+ * version-1 store (read-only) has no such columns and reads them as absent. */
+static inline const char *audit_sql_forensics(int64_t schema)
+{
+	return schema >= 2 ? "e.stack, e.disasm" : "NULL, NULL";
+}
 
 JH_DEFINE_TRIVIAL_CLEANUP(sqlite3_stmt *, sqlite3_finalize, jh_sqlite3_finalizep)
 JH_DEFINE_TRIVIAL_CLEANUP(sqlite3 *, sqlite3_close, jh_sqlite3_closep)
@@ -88,6 +99,7 @@ struct audit_enc_event {
 	const char *cls, *syscall, *args, *decision, *detail;
 	int64_t result;
 	int32_t err;
+	const char *stack, *disasm; /* forensics, NULL when none */
 };
 
 /* Canonical encodings into `sb` (cleared first). Pure. */

@@ -4,11 +4,14 @@
  * The store is a sqlite3 database (WAL) at $STATE_DIR/audit.db. Everything in
  * it that matters is a *record* in one chain that runs across all runs: a
  * run-start record, one record per event, a run-end record. Each record has a
- * canonical encoding (msgpack, fixed field order, no floats) and its hash is
- * SHA-256(previous hash || encoding); the first record's previous hash is 32
- * zero bytes. Removing, changing, reordering or inserting a record, or removing
- * a whole run, breaks the chain at that record. Signed checkpoints (Ed25519)
- * pin the head, so that an attacker who can rewrite the database but not the
+ * canonical encoding (msgpack, fixed field order, no floats; the layouts are
+ * listed in audit/encode.c) and its hash is SHA-256(previous hash ||
+ * encoding); the first record's previous hash is 32 zero bytes. An event
+ * record covers the forensics of a refused call too (the task's stack and the
+ * code at the call site), so they cannot be changed or removed unnoticed.
+ * Removing, changing, reordering or inserting a record, or removing a whole
+ * run, breaks the chain at that record. Signed checkpoints (Ed25519) pin the
+ * head, so that an attacker who can rewrite the database but not the
  * key cannot recompute a chain that verifies up to a checkpoint.
  *
  * Writing: jh_audit_run_begin() writes the run row (state "open") and its
@@ -37,6 +40,8 @@
  *   -ENOENT            no store at the path (and JH_AUDIT_OPEN_CREATE not given)
  *   -EBADMSG           the file is not a jhansi audit store, or is corrupt
  *   -EPROTONOSUPPORT   the store's schema is newer than this build knows
+ *   -EPROTO            a read-only open of a schema older than
+ *                      JH_AUDIT_SCHEMA_OLDEST_READABLE (it needs migrating)
  *   -EROFS             a write on a store opened JH_AUDIT_OPEN_READONLY
  *   -EBUSY             the store stayed locked past the busy timeout (30 s)
  * Nothing here logs: callers decide what to print.
@@ -62,9 +67,17 @@
 #include "audit/event.h"
 #include "base/macro.h"
 
-#define JH_AUDIT_SCHEMA_VERSION 1 /* PRAGMA user_version of a current store */
+#define JH_AUDIT_SCHEMA_VERSION 2 /* PRAGMA user_version of a current store */
 #define JH_AUDIT_HASH_LEN 32	  /* SHA-256 */
 #define JH_AUDIT_HEX_LEN 65	  /* 64 hex digits and a NUL */
+
+/* The oldest schema a read-only open reads as it is (a read-write open
+ * migrates it first); version 1 stores hold no forensics. */
+#define JH_AUDIT_SCHEMA_OLDEST_READABLE 1
+/* Bytes kept of an event's stack and of its disassembly each, the NUL not
+ * counted: a longer one is cut after its last whole line that fits, and a
+ * line "..." is appended. */
+#define JH_AUDIT_FORENSICS_MAX 8192
 
 struct jh_audit;     /* an open store */
 struct jh_audit_run; /* one run being recorded */
@@ -87,12 +100,16 @@ enum {
 	/* Create the store if missing: its directory (0700) and file (0600). */
 	JH_AUDIT_OPEN_CREATE = 1 << 0,
 	/* Never write: no schema migration, stale runs left as they are. For
-	 * reading, verifying and exporting, also of a copy kept as evidence. */
+	 * reading, verifying and exporting, also of a copy kept as evidence;
+	 * an older schema (down to JH_AUDIT_SCHEMA_OLDEST_READABLE) is read as
+	 * it is, with what it lacks read as absent. */
 	JH_AUDIT_OPEN_READONLY = 1 << 1,
 };
 
 /* Opens the store at `db_path` (NULL: jh_audit_default_path()). A read-write
- * open creates the schema or migrates it to JH_AUDIT_SCHEMA_VERSION, and marks
+ * open creates the schema or migrates it to JH_AUDIT_SCHEMA_VERSION (a
+ * migration adds tables and columns, never rewrites a record, so the chain
+ * verifies as before), and marks
  * runs left "open" by a writer process that no longer exists as "incomplete"
  * (appending their run-end records). Errors as listed above. */
 int jh_audit_open(const char *db_path, unsigned flags, struct jh_audit **ret);
@@ -145,7 +162,9 @@ int jh_audit_run_begin(struct jh_audit *a, const struct jh_audit_run_info *info,
 /* Fills `*ret` with the run's sink. Its emit() copies the event into the
  * run's queue and returns; it never waits on disk, only (briefly) on the
  * writer when the queue is full (16384 events or 8 MiB of text), so nothing is
- * lost. Strings longer than 16 KiB are cut, ending in "...". emit() is
+ * lost. Strings longer than 16 KiB are cut, ending in "..."; an event's stack
+ * and disassembly are cut at JH_AUDIT_FORENSICS_MAX, and kept as absent (NULL)
+ * when empty. emit() is
  * thread-safe; it must not be called once jh_audit_run_end() has started. */
 void jh_audit_run_sink(struct jh_audit_run *r, struct jh_sink *ret);
 
@@ -258,7 +277,8 @@ struct jh_audit_event_record {
 	int64_t seq; /* chain position */
 	int64_t run_id;
 	int64_t idx;	    /* 0, 1, ... within the run, in emit order */
-	struct jh_event ev; /* strings live for the callback */
+	struct jh_event ev; /* strings live for the callback; stack and disasm
+			     * are NULL when the event has none */
 	const char
 	    *decision; /* as stored: "denied" ...; ev.decision is JH_DECISION_COUNT if unknown */
 };
@@ -337,8 +357,10 @@ int jh_audit_verify(struct jh_audit *a, const char *pubkey_path,
 
 /* Writes runs that started at or after `since_wall_ns`, each followed by its
  * events, as JSON lines: {"type":"run",...} and {"type":"event",...}, with
- * chain positions and hashes, times as RFC 3339 UTC and as nanoseconds, and an
- * event's wall time derived from its run's start. Bytes that are not UTF-8
+ * chain positions and hashes, times as RFC 3339 UTC and as nanoseconds, an
+ * event's wall time derived from its run's start, and its forensics as
+ * "stack" and "disasm" (text, one frame or instruction a line; null when
+ * none). Bytes that are not UTF-8
  * are written as the text \xNN. -EIO when writing to `out` failed. */
 int jh_audit_export_jsonl(struct jh_audit *a, int64_t since_wall_ns, FILE *out);
 

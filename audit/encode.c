@@ -7,6 +7,26 @@
  * encoding. A record's hash is SHA-256(previous hash || encoding). The writer
  * and the verifier both encode through these functions, from the same struct
  * the store loads, so what is written is what is checked.
+ *
+ * The layouts (tests/audit/encoding_spec.py implements them again):
+ *   run start  [1, 1, seq, run, actor, user, host, uid, [argv...], exe_path,
+ *               exe_sha256, cwd, env_sha256, prompt_record, prompt,
+ *               prompt_sha256, policy, policy_sha256, platform, layers,
+ *               workspace, start_wall_ns, start_mono_ns]
+ *   event      [1, 2, seq, run, idx, mono_ns, tid, class, syscall, args,
+ *               decision, result, err, detail]
+ *   event with forensics (store schema 2 on)
+ *              [2, 2, seq, run, idx, mono_ns, tid, class, syscall, args,
+ *               decision, result, err, detail, stack, disasm]
+ *   run end    [1, 3, seq, run, state, exit_status, term_signal, timed_out,
+ *               sentry_failed, reason, end_wall_ns, duration_ns, n_events,
+ *               lost_events, [[class, mediated, refused]...],
+ *               [[op, path, sha256]...]]
+ * An event has forensics when its stack or its disassembly is present (either
+ * may then be nil). The format version follows from the record's content, so
+ * every record written before forensics existed keeps its encoding and hash:
+ * a store of schema 1 verifies unchanged after its migration, and removing an
+ * event's forensics (or adding some) changes its encoding and breaks the chain.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -170,21 +190,25 @@ static int pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n)
 }
 
 /* Every pack call below returns 0 or -1 (out of memory); they are OR-ed. */
-static int pack_header(msgpack_packer *pk, size_t nfields, int kind, int64_t seq, int64_t run_id)
+static int pack_header(msgpack_packer *pk, size_t nfields, int version, int kind, int64_t seq,
+		       int64_t run_id)
 {
-	return msgpack_pack_array(pk, nfields) | msgpack_pack_int(pk, JH_AUDIT_ENC_VERSION) |
+	return msgpack_pack_array(pk, nfields) | msgpack_pack_int(pk, version) |
 	       msgpack_pack_int(pk, kind) | msgpack_pack_int64(pk, seq) |
 	       msgpack_pack_int64(pk, run_id);
 }
 
 int audit_enc_event(msgpack_sbuffer *sb, int64_t seq, const struct audit_enc_event *e)
 {
+	bool forensics = e->stack || e->disasm;
 	msgpack_packer pk;
 	int r;
 
 	msgpack_sbuffer_clear(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	r = pack_header(&pk, 14, REC_EVENT, seq, e->run_id);
+	r = pack_header(&pk, forensics ? 16 : 14,
+			forensics ? JH_AUDIT_ENC_VERSION_FORENSICS : JH_AUDIT_ENC_VERSION,
+			REC_EVENT, seq, e->run_id);
 	r |= msgpack_pack_int64(&pk, e->idx);
 	r |= msgpack_pack_uint64(&pk, e->mono_ns);
 	r |= msgpack_pack_int32(&pk, e->tid);
@@ -195,6 +219,10 @@ int audit_enc_event(msgpack_sbuffer *sb, int64_t seq, const struct audit_enc_eve
 	r |= msgpack_pack_int64(&pk, e->result);
 	r |= msgpack_pack_int32(&pk, e->err);
 	r |= pack_str(&pk, e->detail);
+	if (forensics) {
+		r |= pack_str(&pk, e->stack);
+		r |= pack_str(&pk, e->disasm);
+	}
 	return r ? -ENOMEM : 0;
 }
 
@@ -205,7 +233,7 @@ int audit_enc_run_start(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_
 
 	msgpack_sbuffer_clear(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	r = pack_header(&pk, 23, REC_RUN_START, seq, rr->id);
+	r = pack_header(&pk, 23, JH_AUDIT_ENC_VERSION, REC_RUN_START, seq, rr->id);
 	r |= pack_str(&pk, rr->actor);
 	r |= pack_str(&pk, rr->user);
 	r |= pack_str(&pk, rr->host);
@@ -237,7 +265,7 @@ int audit_enc_run_end(msgpack_sbuffer *sb, int64_t seq, const struct jh_audit_ru
 
 	msgpack_sbuffer_clear(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	r = pack_header(&pk, 16, REC_RUN_END, seq, rr->id);
+	r = pack_header(&pk, 16, JH_AUDIT_ENC_VERSION, REC_RUN_END, seq, rr->id);
 	r |= pack_str(&pk, jh_audit_run_state_name(rr->state));
 	r |= msgpack_pack_int(&pk, rr->exit_status);
 	r |= msgpack_pack_int(&pk, rr->term_signal);

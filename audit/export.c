@@ -5,8 +5,9 @@
  * hash, so a consumer can later ask `jhansi-audit verify` about a record it
  * holds. Events carry a wall time derived from their run's start (wall and
  * monotonic clocks taken together at run start), and the run's actor, host and
- * workspace, so each line stands on its own. JSON strings must be UTF-8: other
- * bytes are written as the four characters \xNN.
+ * workspace, so each line stands on its own; a refusal's forensics ride along
+ * as "stack" and "disasm", multi-line text as stored (null when none). JSON
+ * strings must be UTF-8: other bytes are written as the four characters \xNN.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -267,6 +268,8 @@ static int export_events(struct export_ctx *x, const struct jh_audit_run_record 
 			put(o, "errno", ename ? json_string(ename) : json_null(), &bad);
 			put(o, "err", json_integer(err), &bad);
 			put(o, "detail", jstr(audit_db_text(st, 10, NULL)), &bad);
+			put(o, "stack", jstr(audit_db_text(st, 12, NULL)), &bad);
+			put(o, "disasm", jstr(audit_db_text(st, 13, NULL)), &bad);
 			put(o, "actor", jstr(r->actor), &bad);
 			put(o, "host", jstr(r->host), &bad);
 			put(o, "workspace", jstr(r->workspace), &bad);
@@ -298,6 +301,7 @@ int jh_audit_export_jsonl(struct jh_audit *a, int64_t since_wall_ns, FILE *out)
 	_cleanup_txn_ sqlite3 *txn = NULL;
 	_cleanup_stmt_ sqlite3_stmt *hash = NULL, *events = NULL;
 	struct export_ctx x = {.db = a->db, .out = out};
+	char sql[400];
 	int r;
 
 	r = audit_db_begin_read(a->db, &txn);
@@ -306,12 +310,12 @@ int jh_audit_export_jsonl(struct jh_audit *a, int64_t since_wall_ns, FILE *out)
 	r = audit_db_prepare(a->db, "SELECT hash FROM chain WHERE seq = ?", &hash);
 	if (r < 0)
 		return r;
-	r = audit_db_prepare(
-	    a->db,
-	    "SELECT e.seq, e.idx, e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision,"
-	    " e.result, e.err, e.detail, c.hash FROM events e"
-	    " LEFT JOIN chain c ON c.seq = e.seq WHERE e.run_id = ? ORDER BY e.idx",
-	    &events);
+	snprintf(sql, sizeof(sql),
+		 "SELECT e.seq, e.idx, e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision,"
+		 " e.result, e.err, e.detail, c.hash, %s FROM events e"
+		 " LEFT JOIN chain c ON c.seq = e.seq WHERE e.run_id = ? ORDER BY e.idx",
+		 audit_sql_forensics(a->schema));
+	r = audit_db_prepare(a->db, sql, &events);
 	if (r < 0)
 		return r;
 	x.hash = hash;

@@ -1,12 +1,14 @@
 /* The store: where it lives, opening, the schema and its migrations, runs left
  * open by dead writers, and loading runs and events back.
  *
- * Tables (schema version 1):
+ * Tables (schema version 2):
  *   runs         one row a run; start columns are fixed at begin, end columns
  *                filled by the run-end; state open|complete|incomplete; the
  *                writer_* columns identify the recording process (not chained:
  *                they only serve to tell whether it still exists)
- *   events       one row an event; seq is its chain position
+ *   events       one row an event; seq is its chain position; stack and
+ *                disasm hold a refusal's forensics (NULL when none; added by
+ *                schema 2, NULL in every row written before)
  *   run_counts   per run and class: mediated and refused calls (run-end record)
  *   run_changes  per run: the workspace change set (run-end record)
  *   chain        seq, kind, run id and hash of every record, in chain order
@@ -369,6 +371,11 @@ static const char *const migrations[] = {
     "CREATE TABLE checkpoints ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
     " wall_ns INTEGER NOT NULL, key_id BLOB NOT NULL, signature BLOB NOT NULL);",
+    /* 1 -> 2: forensics of refused calls, chained with their event. The rows
+     * written before read NULL, which the encoding turns into the same
+     * version-1 records they were hashed as. */
+    "ALTER TABLE events ADD COLUMN stack TEXT;"
+    "ALTER TABLE events ADD COLUMN disasm TEXT;",
 };
 _Static_assert(JH_ARRAY_SIZE(migrations) == JH_AUDIT_SCHEMA_VERSION, "one migration a version");
 
@@ -443,7 +450,10 @@ static int migrate(sqlite3 *db)
 	return audit_db_commit(&txn);
 }
 
-static int check_schema_readonly(sqlite3 *db)
+/* A read-only open reads an older schema as it is (a copy kept as evidence
+ * must not be changed to be read); one too old for that needs a read-write
+ * open to migrate it first. */
+static int check_schema_readonly(sqlite3 *db, int64_t *ret_ver)
 {
 	int64_t app, ver, ntables;
 	int r;
@@ -454,8 +464,10 @@ static int check_schema_readonly(sqlite3 *db)
 	r = check_versions(app, ver, ntables, false);
 	if (r < 0)
 		return r;
-	/* Older: it needs a read-write open to migrate first. */
-	return ver < JH_AUDIT_SCHEMA_VERSION ? -EPROTO : 0;
+	if (ver < JH_AUDIT_SCHEMA_OLDEST_READABLE)
+		return -EPROTO;
+	*ret_ver = ver;
+	return 0;
 }
 
 /* ---- the writer's identity ---- */
@@ -963,6 +975,7 @@ int jh_audit_open(const char *db_path, unsigned flags, struct jh_audit **ret)
 	_cleanup_(jh_sqlite3_closep) sqlite3 *db = NULL;
 	_cleanup_free_ char *path = NULL;
 	bool ro = flags & JH_AUDIT_OPEN_READONLY;
+	int64_t schema = JH_AUDIT_SCHEMA_VERSION;
 	struct jh_audit *a;
 	struct stat st;
 	int r;
@@ -1007,7 +1020,7 @@ int jh_audit_open(const char *db_path, unsigned flags, struct jh_audit **ret)
 	r = audit_db_open_conn(path, ro, &db);
 	if (r < 0)
 		return r;
-	r = ro ? check_schema_readonly(db) : migrate(db);
+	r = ro ? check_schema_readonly(db, &schema) : migrate(db);
 	if (r < 0)
 		return r;
 	if (!ro) {
@@ -1022,6 +1035,7 @@ int jh_audit_open(const char *db_path, unsigned flags, struct jh_audit **ret)
 	a->db = TAKE_PTR(db);
 	a->path = TAKE_PTR(path);
 	a->flags = flags;
+	a->schema = schema;
 	*ret = a;
 	return 0;
 }
@@ -1113,16 +1127,17 @@ int jh_audit_foreach_event(struct jh_audit *a, int64_t run_id,
 {
 	_cleanup_txn_ sqlite3 *txn = NULL;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	static const char cols[] = "SELECT seq, run_id, idx, mono_ns, tid, cls, syscall, args,"
-				   " decision, result, err, detail FROM events";
-	char sql[256];
+	char sql[320];
 	int r;
 
 	r = audit_db_begin_read(a->db, &txn);
 	if (r < 0)
 		return r;
-	snprintf(sql, sizeof(sql), "%s%s", cols,
-		 run_id ? " WHERE run_id = ? ORDER BY idx" : " ORDER BY seq");
+	snprintf(sql, sizeof(sql),
+		 "SELECT e.seq, e.run_id, e.idx, e.mono_ns, e.tid, e.cls, e.syscall, e.args,"
+		 " e.decision, e.result, e.err, e.detail, %s FROM events e%s",
+		 audit_sql_forensics(a->schema),
+		 run_id ? " WHERE e.run_id = ? ORDER BY e.idx" : " ORDER BY e.seq");
 	r = audit_db_prepare(a->db, sql, &st);
 	if (r < 0)
 		return r;
@@ -1143,6 +1158,8 @@ int jh_audit_foreach_event(struct jh_audit *a, int64_t run_id,
 			    .result = sqlite3_column_int64(st, 9),
 			    .err = sqlite3_column_int(st, 10),
 			    .detail = audit_db_text(st, 11, NULL),
+			    .stack = audit_db_text(st, 12, NULL),
+			    .disasm = audit_db_text(st, 13, NULL),
 			},
 		    .decision = audit_db_text(st, 8, NULL),
 		};

@@ -88,21 +88,23 @@ static int encode_run_record(sqlite3 *db, msgpack_sbuffer *sb, struct jh_audit_v
 	return audit_enc_run_end(sb, seq, rec);
 }
 
-static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report *rep)
+static int walk_chain(sqlite3 *db, int64_t schema, EVP_MD_CTX *md,
+		      struct jh_audit_verify_report *rep)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	_cleanup_sbuffer_ msgpack_sbuffer sb;
 	uint8_t prev[JH_AUDIT_HASH_LEN] = {0}, hash[JH_AUDIT_HASH_LEN];
 	int64_t expect = 1;
+	char sql[400];
 	int rc, r;
 
 	msgpack_sbuffer_init(&sb);
-	r = audit_db_prepare(
-	    db,
-	    "SELECT c.seq, c.kind, c.run_id, c.hash, e.seq IS NOT NULL, e.run_id, e.idx,"
-	    " e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision, e.result, e.err,"
-	    " e.detail FROM chain c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq",
-	    &st);
+	snprintf(sql, sizeof(sql),
+		 "SELECT c.seq, c.kind, c.run_id, c.hash, e.seq IS NOT NULL, e.run_id, e.idx,"
+		 " e.mono_ns, e.tid, e.cls, e.syscall, e.args, e.decision, e.result, e.err,"
+		 " e.detail, %s FROM chain c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq",
+		 audit_sql_forensics(schema));
+	r = audit_db_prepare(db, sql, &st);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -144,6 +146,8 @@ static int walk_chain(sqlite3 *db, EVP_MD_CTX *md, struct jh_audit_verify_report
 			    .result = sqlite3_column_int64(st, 13),
 			    .err = sqlite3_column_int(st, 14),
 			    .detail = audit_db_text(st, 15, NULL),
+			    .stack = audit_db_text(st, 16, NULL),
+			    .disasm = audit_db_text(st, 17, NULL),
 			};
 			if (ev.run_id != run)
 				return fail(rep, seq, run, where,
@@ -374,14 +378,15 @@ static int check_checkpoints(sqlite3 *db, EVP_PKEY *pub, struct jh_audit_verify_
 }
 
 /* The checks of jh_audit_verify(), inside the caller's snapshot. */
-static int verify_in_snapshot(sqlite3 *db, EVP_PKEY *pub, struct jh_audit_verify_report *rep)
+static int verify_in_snapshot(sqlite3 *db, int64_t schema, EVP_PKEY *pub,
+			      struct jh_audit_verify_report *rep)
 {
 	_cleanup_(jh_evp_md_ctx_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int r;
 
 	if (!md)
 		return -ENOMEM;
-	r = walk_chain(db, md, rep);
+	r = walk_chain(db, schema, md, rep);
 	if (r < 0)
 		return r;
 	r = check_head(db, rep);
@@ -409,7 +414,7 @@ int jh_audit_verify(struct jh_audit *a, const char *pubkey_path,
 	r = audit_db_begin_read(a->db, &txn);
 	if (r < 0)
 		return r;
-	r = verify_in_snapshot(a->db, pub, report);
+	r = verify_in_snapshot(a->db, a->schema, pub, report);
 	if (r < 0)
 		return r;
 	return audit_db_commit(&txn);

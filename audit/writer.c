@@ -30,7 +30,7 @@
 #define BATCH_DELAY_NS 5000000
 #define WRITE_TRIES 3
 
-enum { S_CLS, S_SYSCALL, S_ARGS, S_DETAIL, S_N };
+enum { S_CLS, S_SYSCALL, S_ARGS, S_DETAIL, S_STACK, S_DISASM, S_N };
 #define NO_STR UINT32_MAX
 
 struct qev {
@@ -147,17 +147,47 @@ static int start_writer(struct jh_audit_run *r)
 	return 0;
 }
 
+/* Bytes kept of a stack or disassembly `s`: all of it up to
+ * JH_AUDIT_FORENSICS_MAX; else (*cut) the lines that fit before a line "...".
+ * The store's own bound, whatever the sentry bounds them to: each event's
+ * forensics are part of its chained record and of every read of it. */
+static size_t forensics_keep(const char *s, bool *cut)
+{
+	size_t n = strnlen(s, JH_AUDIT_FORENSICS_MAX + 1);
+	const char *nl;
+
+	*cut = n > JH_AUDIT_FORENSICS_MAX;
+	if (!*cut)
+		return n;
+	n = JH_AUDIT_FORENSICS_MAX - 4; /* room for "\n..." */
+	nl = memrchr(s, '\n', n);
+	return nl ? (size_t)(nl - s) : n;
+}
+
 static void run_emit(void *ctx, const struct jh_event *ev)
 {
 	struct jh_audit_run *r = ctx;
-	const char *s[S_N] = {ev->cls, ev->syscall, ev->args, ev->detail};
+	const char *s[S_N] = {ev->cls, ev->syscall, ev->args, ev->detail, ev->stack, ev->disasm};
 	size_t len[S_N], need = 0;
+	bool cut[S_N];
 	struct batch *b;
 	struct qev *q;
 
 	for (int i = 0; i < S_N; i++) {
-		len[i] = s[i] ? strnlen(s[i], STR_MAX) : 0;
-		need += s[i] ? len[i] + 1 : 0;
+		len[i] = 0;
+		cut[i] = false;
+		if (i >= S_STACK && s[i] && !*s[i])
+			s[i] = NULL; /* empty forensics say nothing: stored as none */
+		if (!s[i])
+			continue;
+		if (i >= S_STACK) {
+			len[i] = forensics_keep(s[i], &cut[i]);
+			need += cut[i] ? 4 : 0;
+		} else {
+			len[i] = strnlen(s[i], STR_MAX);
+			cut[i] = len[i] == STR_MAX && s[i][STR_MAX] != '\0';
+		}
+		need += len[i] + 1;
 	}
 
 	pthread_mutex_lock(&r->lock);
@@ -187,8 +217,12 @@ static void run_emit(void *ctx, const struct jh_event *ev)
 		}
 		q->str[i] = (uint32_t)b->len;
 		memcpy(to, s[i], len[i]);
-		if (len[i] == STR_MAX && s[i][STR_MAX] != '\0')
-			memcpy(to + STR_MAX - 3, "...", 3);
+		if (cut[i] && i < S_STACK) {
+			memcpy(to + len[i] - 3, "...", 3);
+		} else if (cut[i]) {
+			memcpy(to + len[i], "\n...", 4);
+			len[i] += 4;
+		}
 		to[len[i]] = '\0';
 		b->len += len[i] + 1;
 	}
@@ -267,6 +301,8 @@ static int write_batch(struct jh_audit_run *r, const struct batch *b)
 		    .detail = qstr(b, q->str[S_DETAIL]),
 		    .result = q->result,
 		    .err = q->err,
+		    .stack = qstr(b, q->str[S_STACK]),
+		    .disasm = qstr(b, q->str[S_DISASM]),
 		};
 		sqlite3_stmt *st = r->ins_event;
 
@@ -289,6 +325,8 @@ static int write_batch(struct jh_audit_run *r, const struct batch *b)
 		sqlite3_bind_int64(st, 10, ev.result);
 		sqlite3_bind_int(st, 11, ev.err);
 		audit_db_bind_text(st, 12, ev.detail);
+		audit_db_bind_text(st, 13, ev.stack);
+		audit_db_bind_text(st, 14, ev.disasm);
 		e = step_done(r->db, st);
 		if (e < 0)
 			return e;
@@ -512,7 +550,8 @@ int jh_audit_run_begin(struct jh_audit *a, const struct jh_audit_run_info *info,
 	e = audit_db_prepare(
 	    r->db,
 	    "INSERT INTO events (seq, run_id, idx, mono_ns, tid, cls, syscall, args,"
-	    " decision, result, err, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    " decision, result, err, detail, stack, disasm)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    &r->ins_event);
 	if (e < 0)
 		return e;

@@ -35,13 +35,19 @@ static const char usage_text[] =
     "        one line a run, oldest first: id, start (UTC), actor, workspace,\n"
     "        how it ended, command; --limit shows the newest N\n"
     "  show RUN [--class CLASS[,CLASS...]] [--decision DECISION[,...]] [--policy]\n"
+    "           [--no-forensics]\n"
     "        the run record and its events; --policy adds the policy text.\n"
-    "        Decisions: passed, allowed, emulated, denied, killed\n"
+    "        Decisions: passed, allowed, emulated, denied, killed. A refused\n"
+    "        call's forensics (the first refusals of a run have them) are printed\n"
+    "        under it: the task's stack, one frame a line, and the code around\n"
+    "        the syscall site (\"=>\" marks the call); --no-forensics leaves them\n"
+    "        out, one line an event\n"
     "  verify [--pubkey PUB.pem]\n"
     "        recompute the chain from the stored records; with a key, also check\n"
     "        every signed checkpoint against it (a store without one fails)\n"
     "  export [--format jsonl] [--since TIME]\n"
-    "        runs, each followed by its events, as JSON lines (for a SIEM)\n"
+    "        runs, each followed by its events, as JSON lines (for a SIEM); an\n"
+    "        event's forensics are its \"stack\" and \"disasm\" (null when none)\n"
     "  head\n"
     "        the newest record of the chain: its position and hash\n"
     "  checkpoint --key KEY.pem\n"
@@ -341,7 +347,31 @@ static void print_run(const struct jh_audit_run_record *r, bool policy_text)
 struct show_ctx {
 	int64_t start_mono_ns;
 	uint64_t shown;
+	bool forensics;
 };
+
+/* A forensics text under its event: each line indented, the first labelled,
+ * control characters escaped (the task chose its symbol names and code). */
+static void print_block(const char *label, const char *text)
+{
+	bool first = true;
+
+	if (!text)
+		return;
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+		char *line = strndup(l, n);
+
+		printf("%21s%-7s", "", first ? label : "");
+		put_text(stdout, line ? line : "?", false);
+		putchar('\n');
+		free(line);
+		first = false;
+		l += n;
+		if (*l == '\n')
+			l++;
+	}
+}
 
 static int print_event(const struct jh_audit_event_record *e, void *userdata)
 {
@@ -364,6 +394,10 @@ static int print_event(const struct jh_audit_event_record *e, void *userdata)
 		put_text(stdout, e->ev.detail, false);
 	}
 	putchar('\n');
+	if (c->forensics) {
+		print_block("stack", e->ev.stack);
+		print_block("code", e->ev.disasm);
+	}
 	c->shown++;
 	return 0;
 }
@@ -526,7 +560,8 @@ enum {
 	OPT_POLICY,
 	OPT_PUBKEY,
 	OPT_FORMAT,
-	OPT_KEY
+	OPT_KEY,
+	OPT_NO_FORENSICS,
 };
 
 struct cmd_opts {
@@ -535,6 +570,7 @@ struct cmd_opts {
 	int64_t since_ns;
 	char *classes, *decisions;
 	bool policy;
+	bool no_forensics;
 	const char *pubkey, *key, *format;
 	const char *arg; /* the one positional argument, if any */
 };
@@ -588,6 +624,7 @@ static int cmd_show(struct jh_audit *a, const char *path, struct cmd_opts *o)
 		return store_error(path, r);
 	print_run(rec, o->policy);
 	ctx.start_mono_ns = rec->start_mono_ns;
+	ctx.forensics = !o->no_forensics;
 	printf("events%s:\n", o->classes || o->decisions ? " (filtered)" : "");
 	r = jh_audit_foreach_event(a, id, &filter, print_event, &ctx);
 	if (r < 0)
@@ -710,7 +747,7 @@ static const struct command {
 	const char *opts; /* names of the options it takes, space-separated */
 } commands[] = {
     {"runs", cmd_runs, true, false, " since limit "},
-    {"show", cmd_show, true, true, " class decision policy "},
+    {"show", cmd_show, true, true, " class decision policy no-forensics "},
     {"verify", cmd_verify, true, false, " pubkey "},
     {"export", cmd_export, true, false, " format since "},
     {"head", cmd_head, true, false, " "},
@@ -727,6 +764,7 @@ static const struct option long_opts[] = {
     {"pubkey", required_argument, NULL, OPT_PUBKEY},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"key", required_argument, NULL, OPT_KEY},
+    {"no-forensics", no_argument, NULL, OPT_NO_FORENSICS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {},
@@ -827,6 +865,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_KEY:
 			o.key = optarg;
+			break;
+		case OPT_NO_FORENSICS:
+			o.no_forensics = true;
 			break;
 		case 'V':
 			printf("jhansi-audit %s\n", JH_VERSION);
