@@ -131,6 +131,57 @@ int64_t th_record_run(struct jh_audit *a, const char *actor, const char *prompt,
 	return id;
 }
 
+const char th_stack[] = "#0  0x0000555555555136 try_mount+0x16 (prog)\n"
+			"#1  0x0000555555555180 main+0x20 (prog)\n"
+			"#2  0x00007ffff7dd924a __libc_start_call_main+0x7a (libc.so.6)";
+const char th_disasm[] = "site 0x555555555134: /usr/local/bin/prog+0x1134 (r-xp)\n"
+			 "   0x55555555512f: mov eax, 0xa5\n"
+			 "=> 0x555555555134: syscall \n"
+			 "   0x555555555136: ret ";
+
+int64_t th_record_forensics_run(struct jh_audit *a)
+{
+	const char *argv[] = {"prog", "inline", NULL};
+	struct jh_audit_run_info info = {.actor = "forensic", .argv = argv, .platform = "ptrace"};
+	struct jh_audit_run *run = NULL;
+	struct jh_sink sink;
+	int64_t id;
+	int r;
+
+	r = jh_audit_run_begin(a, &info, &run);
+	cr_assert_eq(r, 0, "run_begin: %s", strerror(-r));
+	id = jh_audit_run_id(run);
+	jh_audit_run_sink(run, &sink);
+	jh_sink_emit(&sink, &(struct jh_event){.mono_ns = 1000,
+					       .tid = 77,
+					       .cls = "file",
+					       .syscall = "openat",
+					       .args = "AT_FDCWD, \"/etc/hosts\", O_RDONLY",
+					       .decision = JH_DECISION_ALLOWED,
+					       .result = 3});
+	jh_sink_emit(&sink, &(struct jh_event){.mono_ns = 2000,
+					       .tid = 77,
+					       .cls = "system",
+					       .syscall = "mount",
+					       .args = "\"none\", \"/mnt\", \"tmpfs\", 0, NULL",
+					       .decision = JH_DECISION_DENIED,
+					       .result = -1,
+					       .err = 1,
+					       .detail = "refused by policy",
+					       .stack = th_stack,
+					       .disasm = th_disasm});
+	jh_sink_emit(&sink, &(struct jh_event){.mono_ns = 3000,
+					       .tid = 78,
+					       .cls = "system",
+					       .syscall = "(filtered)",
+					       .args = "nr 20, 0x0, 0x0, 0x0",
+					       .decision = JH_DECISION_KILLED,
+					       .disasm = th_disasm});
+	r = jh_audit_run_end(run, &(struct jh_audit_run_end){.exit_status = 0});
+	cr_assert_eq(r, 0, "run_end: %s", strerror(-r));
+	return id;
+}
+
 int th_sql(const char *db, const char *sql)
 {
 	sqlite3 *h = NULL;

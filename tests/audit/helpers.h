@@ -28,6 +28,14 @@ struct jh_audit *th_open(void);
 int64_t th_record_run(struct jh_audit *a, const char *actor, const char *prompt, int n_events,
 		      int exit_status);
 
+/* The forensics th_record_forensics_run() records. */
+extern const char th_stack[], th_disasm[];
+
+/* Records one complete run of three events: openat allowed (no forensics),
+ * mount denied with th_stack and th_disasm, a filter kill with th_disasm only.
+ * Returns its id. */
+int64_t th_record_forensics_run(struct jh_audit *a);
+
 /* Runs `sql` on `db` over a separate sqlite connection; returns the sqlite rc. */
 int th_sql(const char *db, const char *sql);
 /* First column of the first row of `sql` as an integer (-1 when none). */

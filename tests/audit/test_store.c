@@ -419,6 +419,90 @@ Test(audit, the_canonical_encoding_does_not_drift, .init = th_setup, .fini = th_
 	cr_assert_str_eq(hex, GOLDEN_HEAD, "the encoding changed: head is %s", hex);
 }
 
+/* The same for an event with forensics (format version 2, encoding_spec.py
+ * again): one event without, one with stack and disassembly, one with only
+ * the disassembly. The one above must still hold: records without forensics
+ * keep the encoding they had before forensics were recorded. */
+Test(audit, the_forensics_encoding_does_not_drift, .init = th_setup, .fini = th_teardown)
+{
+	static const char stack[] =
+	    "#0  0x0000000000401136 try_mount+0x16 (prog)\n#1  0x0000000000401180 main+0x20 (prog)";
+	static const char code[] = "site 0x401134: /bin/prog+0x1134 (r-xp)\n   0x40112f: mov eax, "
+				   "0xa5\n=> 0x401134: syscall \n   0x401136: ret ";
+	struct jh_audit *a = th_open();
+	struct jh_audit_run *run = NULL;
+	struct jh_audit_head head;
+	struct jh_sink sink;
+	const char *argv[] = {"sh", "-c", "echo hi", NULL};
+	char hex[JH_AUDIT_HEX_LEN];
+	struct jh_audit_run_info info = {
+	    .actor = "golden",
+	    .user = "u",
+	    .host = "h",
+	    .uid = 7,
+	    .argv = argv,
+	    .exe_path = "/bin/sh",
+	    .exe_sha256_hex = "00",
+	    .cwd = "/",
+	    .env_digest_hex = "11",
+	    .prompt = "say hi",
+	    .prompt_record = JH_AUDIT_PROMPT_FULL,
+	    .policy_text = "p",
+	    .platform = "unotify",
+	    .layers = "seccomp",
+	    .workspace = "w",
+	    .start_wall_ns = 1700000000000000000,
+	    .start_mono_ns = 5000,
+	};
+
+	cr_assert_eq(jh_audit_run_begin(a, &info, &run), 0);
+	jh_audit_run_sink(run, &sink);
+	jh_sink_emit(&sink, &(struct jh_event){.mono_ns = 6000,
+					       .tid = 9,
+					       .cls = "file",
+					       .syscall = "openat",
+					       .args = "AT_FDCWD, \"/x\", O_RDONLY",
+					       .decision = JH_DECISION_DENIED,
+					       .result = -1,
+					       .err = 2,
+					       .detail = "rule 3"});
+	jh_sink_emit(&sink, &(struct jh_event){.mono_ns = 7000,
+					       .tid = 9,
+					       .cls = "system",
+					       .syscall = "mount",
+					       .args = "\"none\", \"/mnt\", \"tmpfs\", 0, NULL",
+					       .decision = JH_DECISION_DENIED,
+					       .result = -1,
+					       .err = 1,
+					       .detail = "refused by policy",
+					       .stack = stack,
+					       .disasm = code});
+	jh_sink_emit(&sink,
+		     &(struct jh_event){
+			 .mono_ns = 8000,
+			 .tid = 9,
+			 .cls = "system",
+			 .syscall = "(filtered)",
+			 .args = "nr 20, 0x0, 0x0, 0x0",
+			 .decision = JH_DECISION_KILLED,
+			 .disasm = "site 0x7f0000001000: [anonymous rwx] (not file-backed code)"});
+	cr_assert_eq(
+	    jh_audit_run_end(run, &(struct jh_audit_run_end){.exit_status = 0,
+							     .end_wall_ns = 1700000001000000000,
+							     .duration_ns = 1000000000}),
+	    0);
+	cr_assert_eq(jh_audit_head(a, &head), 0);
+	jh_audit_close(a);
+	cr_assert_eq(head.seq, 5);
+	jh_audit_hex(head.hash, sizeof(head.hash), hex);
+	cr_assert_str_eq(hex, GOLDEN_HEAD_FORENSICS, "the encoding changed: head is %s", hex);
+	/* The version of each event record, as encoded, is in the stored row's
+	 * shape: the plain event has no forensics columns set. */
+	cr_assert_eq(th_sql_int(th_db, "SELECT count(*) FROM events WHERE stack IS NULL AND disasm"
+				       " IS NULL"),
+		     1);
+}
+
 static int parse_lines(const char *text, json_t **lines, int max)
 {
 	int n = 0;

@@ -98,6 +98,61 @@ Test(audit, verify_names_the_event_whose_field_was_changed, .init = th_setup, .f
 	expect_tool_broken("record 11 (event 2 of run 2, uname)");
 }
 
+Test(audit, verify_names_the_event_whose_forensics_were_changed_removed_or_added, .init = th_setup,
+     .fini = th_teardown)
+{
+	/* Three runs (records 1..21), then run 4 with forensics: its openat is
+	 * record 23, the mount refused with stack and code record 24, the
+	 * filter kill with code only record 25. Each change, then its undo. */
+	static const struct {
+		const char *tamper;
+		int64_t seq;
+	} cases[] = {
+	    /* a frame renamed: the stack no longer names who made the call */
+	    {"UPDATE events SET stack = replace(stack, 'try_mount', 'try_mounu') WHERE seq = 24",
+	     24},
+	    /* the stack removed, the code kept */
+	    {"UPDATE events SET stack = NULL WHERE seq = 24", 24},
+	    /* both removed: the record would read as one without forensics */
+	    {"UPDATE events SET stack = NULL, disasm = NULL WHERE seq = 25", 25},
+	    /* the code at the site changed */
+	    {"UPDATE events SET disasm = replace(disasm, 'syscall', 'nop') WHERE seq = 24", 24},
+	    /* forensics added to an event that had none */
+	    {"UPDATE events SET stack = '#0  0x1 main+0x0 (prog)' WHERE seq = 23", 23},
+	    /* an empty stack in place of none */
+	    {"UPDATE events SET stack = '' WHERE seq = 25", 25},
+	};
+	static const char restore[] =
+	    "UPDATE events SET stack = (SELECT stack FROM scratch s WHERE s.seq = events.seq),"
+	    " disasm = (SELECT disasm FROM scratch s WHERE s.seq = events.seq)"
+	    " WHERE seq IN (23, 24, 25)";
+	struct jh_audit_verify_report rep;
+	struct jh_audit *a;
+
+	three_runs();
+	a = th_open();
+	cr_assert_eq(th_record_forensics_run(a), 4);
+	jh_audit_close(a);
+	cr_assert_eq(th_sql_int(th_db, "SELECT seq FROM events WHERE run_id = 4 AND idx = 1"), 24);
+	cr_assert_eq(th_verify(NULL, &rep), 0, "%s: %s", rep.where, rep.reason);
+	/* The original texts, for the undos. */
+	sql("CREATE TABLE scratch AS SELECT seq, stack, disasm FROM events WHERE seq IN (23, 24, "
+	    "25)");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char where[64];
+
+		sql(cases[i].tamper);
+		snprintf(where, sizeof(where), "record %lld (event %lld of run 4",
+			 (long long)cases[i].seq, (long long)cases[i].seq - 23);
+		expect_broken(cases[i].seq, where);
+		sql(restore);
+		cr_assert_eq(th_verify(NULL, &rep), 0, "undo %zu: %s: %s", i, rep.where,
+			     rep.reason);
+	}
+	sql("UPDATE events SET stack = replace(stack, 'main+0x20', 'main+0x24') WHERE seq = 24");
+	expect_tool_broken("record 24 (event 1 of run 4, mount)");
+}
+
 Test(audit, verify_names_the_run_record_whose_field_was_changed, .init = th_setup,
      .fini = th_teardown)
 {
