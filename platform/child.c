@@ -82,6 +82,14 @@ int jh_child_report(int sync_r, unsigned *ret_layers)
 	return msg[0];
 }
 
+/* Set by platform/limits.c for a run with its own cgroup v2; -1 otherwise. */
+static int child_cgroup_fd = -1;
+
+void jh_child_set_cgroup(int procs_fd)
+{
+	child_cgroup_fd = procs_fd;
+}
+
 int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, size_t nkeep,
 		     unsigned *ret_layers)
 {
@@ -95,6 +103,11 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/* Into the run's cgroup first: before a cgroup namespace hides it and
+	 * before the ids change ("0" moves the writer). Fail closed: a limit
+	 * asked for must hold. */
+	if (child_cgroup_fd >= 0 && write(child_cgroup_fd, "0", 1) != 1)
+		return jh_negerrno();
 	if (setsid() < 0)
 		return jh_negerrno();
 	/* Backstops first: a user namespace needs the caller's ids, before any drop. */

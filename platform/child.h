@@ -19,6 +19,11 @@
 int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, size_t nkeep,
 		     unsigned *ret_layers);
 
+/* The fd of a cgroup.procs (open for writing) the first task writes itself
+ * into before anything else in jh_child_prepare(); -1: none. Set by
+ * platform/limits.c before the sandbox is spawned. */
+void jh_child_set_cgroup(int procs_fd);
+
 struct sock_fprog;
 
 /* The backend's code for the first task, run in the forked child: never returns. */

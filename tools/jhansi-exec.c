@@ -3,9 +3,10 @@
  *   jhansi-exec [OPTIONS] -- COMMAND [ARG...]
  *
  * Argument parsing and presentation only; the work is in sentry/ and audit/.
- * Exit status: the command's own; 128+N if it died of signal N; 124 when
- * --timeout expired; 125 for an error of jhansi-exec itself; 126 if the
- * command cannot be executed; 127 if it is not found. */
+ * Exit status: the command's own; 128+N if it died of signal N; 123 when
+ * the sandbox was killed for --memory; 124 when --timeout expired; 125 for an
+ * error of jhansi-exec itself; 126 if the command cannot be executed; 127 if
+ * it is not found. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,9 +30,13 @@
 #include "sentry/fs.h"
 #include "sentry/netpolicy.h"
 #include "platform/layers.h"
+#include "platform/limits.h"
 #include "sentry/sentry.h"
 #include "tools/filter-prebuilt.h"
 
+/* jhansi-exec's own endings sit just below 128+N, as timeout(1)'s do: 123
+ * is a kill for --memory, next to 124 for --timeout. */
+#define EXIT_MEMORY 123
 #define EXIT_TIMEOUT 124
 #define EXIT_JHANSI 125
 #define EXIT_CANNOT_EXEC 126
@@ -67,6 +72,7 @@ struct options {
 	int64_t timeout_ms;
 	uint64_t memory;
 	uint64_t pids;
+	const char *limits_layer; /* for the record: "limits-cgroup2", "limits-watchdog" */
 	struct jh_net_policy *net; /* network rules; NULL until the first one */
 	const char *workspace;     /* --workspace NAME (default "default") */
 	struct jh_fs_adjust fs_adjust[MAX_ENV_PASS];
@@ -106,9 +112,13 @@ static void usage(FILE *out)
 	      "                         repeatable. Otherwise only PATH, HOME, LANG, TERM, TZ,\n"
 	      "                         USER and TMPDIR are set\n"
 	      "  --timeout SECONDS      kill the whole sandbox after SECONDS (exit status 124)\n"
-	      "  --memory SIZE          limit the address space of each task (e.g. 512M, 2G)\n"
-	      "  --pids N               limit the number of processes (RLIMIT_NPROC of the\n"
-	      "                         sandbox's uid)\n"
+	      "  --memory SIZE          limit the memory of the whole sandbox (e.g. 512M, 2G):\n"
+	      "                         past it every task is killed (exit status 123).\n"
+	      "                         cgroup v2 memory.max where a delegated subtree\n"
+	      "                         exists, else a watchdog summing resident memory\n"
+	      "                         (see --explain)\n"
+	      "  --pids N               limit the number of tasks: cgroup v2 pids.max, else\n"
+	      "                         RLIMIT_NPROC of the sandbox's uid\n"
 	      "network (default: none; cloud metadata is refused whatever the rules say):\n"
 	      "  --allow-net CIDR[:PORT[-PORT]]\n"
 	      "                         allow destinations in CIDR (IPv6 as [CIDR]:PORT), on\n"
@@ -146,9 +156,9 @@ static void usage(FILE *out)
 	      "  -h, --help             show this help\n"
 	      "  -V, --version          show the version\n"
 	      "\n"
-	      "exit status: COMMAND's own; 128+N if it died of signal N; 124 on --timeout;\n"
-	      "125 if jhansi-exec itself failed; 126 if COMMAND cannot be executed; 127 if\n"
-	      "it was not found.\n",
+	      "exit status: COMMAND's own; 128+N if it died of signal N; 123 when killed\n"
+	      "for --memory; 124 on --timeout; 125 if jhansi-exec itself failed; 126 if\n"
+	      "COMMAND cannot be executed; 127 if it was not found.\n",
 	      out);
 }
 
@@ -499,11 +509,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return resolve_platform(o);
 }
 
-static bool cgroup_v2_available(void)
-{
-	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-}
-
 static void explain(const struct options *o)
 {
 	const struct jh_platform_ops *ops = jh_platform_by_name(o->platform);
@@ -547,9 +552,23 @@ static void explain(const struct options *o)
 	printf("  environment              minimal: PATH HOME LANG TERM TZ USER TMPDIR, plus --env\n");
 	printf("  hostname                 '%s' (uname is emulated)\n",
 	       o->hostname ? o->hostname : JH_DEFAULT_HOSTNAME);
-	printf("  limits                   core dumps off; --timeout kills the tree; --memory as\n"
-	       "                           RLIMIT_AS, --pids as RLIMIT_NPROC (cgroup v2: %s, not used)\n",
-	       cgroup_v2_available() ? "present" : "absent");
+	{
+		struct jh_cgroup_probe cg;
+
+		jh_cgroup_probe(NULL, NULL, getpid(), &cg);
+		printf("  limits                   core dumps off; --timeout kills the tree\n");
+		printf("    cgroup v2              %s\n", cg.why);
+		if (cg.plan != JH_CGROUP_UNUSABLE)
+			printf("    --memory, --pids       a cgroup per run: memory.max (whole tree, OOM\n"
+			       "                           kills all of it), pids.max; the reason read\n"
+			       "                           from memory.events and pids.events\n");
+		else
+			printf("    --memory               RSS watchdog: the resident anonymous and shared\n"
+			       "                           memory of all tasks summed every 10 ms, the tree\n"
+			       "                           killed past SIZE; RLIMIT_AS per task as a coarse\n"
+			       "                           backstop at max(8 x SIZE, SIZE + 4G)\n"
+			       "    --pids                 RLIMIT_NPROC (counts every task of the uid)\n");
+	}
 	{
 		unsigned got = jh_layers_probe();
 		char list[128];
@@ -664,8 +683,9 @@ static int audit_begin(struct audit_ctx *a, const struct options *o, const char 
 	gethostname(host, sizeof(host) - 1);
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = '\0';
-	snprintf(layers, sizeof(layers), "seccomp,no_new_privs,session,subreaper%s",
-		 drop_ids ? ",ids-dropped" : "");
+	snprintf(layers, sizeof(layers), "seccomp,no_new_privs,session,subreaper%s%s%s",
+		 drop_ids ? ",ids-dropped" : "", o->limits_layer ? "," : "",
+		 o->limits_layer ? o->limits_layer : "");
 	if (o->layers) {
 		size_t len = strlen(layers);
 		layers[len++] = ',';
@@ -790,10 +810,12 @@ static int workspace_command(const struct options *o)
 	return 0;
 }
 
-static int exit_code_of(const struct jh_run_result *res)
+static int exit_code_of(const struct jh_run_result *res, bool memory_killed)
 {
 	int st = res->exit.wait_status;
 
+	if (memory_killed)
+		return EXIT_MEMORY;
 	if (res->exit.timed_out)
 		return EXIT_TIMEOUT;
 	if (WIFEXITED(st))
@@ -813,6 +835,8 @@ int main(int argc, char **argv)
 	struct jh_sink_tee tee = {0};
 	struct audit_ctx audit = {0};
 	struct jh_rlimit rlimits[4];
+	struct jh_limits *limits = NULL;
+	struct jh_limits_report lrep = {0};
 	size_t nrl = 0;
 	_cleanup_free_ char *path = NULL, *ws_path = NULL;
 	struct jh_fs_config fscfg;
@@ -873,10 +897,19 @@ int main(int argc, char **argv)
 	}
 
 	rlimits[nrl++] = (struct jh_rlimit){RLIMIT_CORE, 0, 0};
-	if (o.memory)
-		rlimits[nrl++] = (struct jh_rlimit){RLIMIT_AS, o.memory, o.memory};
-	if (o.pids)
-		rlimits[nrl++] = (struct jh_rlimit){RLIMIT_NPROC, o.pids, o.pids};
+	/* --memory, --pids: a cgroup v2 of the run's own, or the watchdog and
+	 * its rlimit backstops (platform/limits.h) */
+	r = jh_limits_new(&(struct jh_limits_config){.memory = o.memory, .pids = o.pids},
+			  &limits);
+	if (r < 0) {
+		jh_error("cannot set up --memory/--pids: %s", strerror(-r));
+		code = EXIT_JHANSI;
+		goto out;
+	}
+	nrl += jh_limits_rlimits(limits, rlimits + nrl, JH_ARRAY_SIZE(rlimits) - nrl);
+	if (jh_limits_mechanism(limits) != JH_LIMITS_NONE)
+		o.limits_layer = jh_limits_mechanism(limits) == JH_LIMITS_CGROUP2 ? "limits-cgroup2"
+										 : "limits-watchdog";
 
 	/* Namespace backstops: enter what this host allows; --require insists. */
 	o.layers = jh_layers_probe();
@@ -936,7 +969,10 @@ int main(int argc, char **argv)
 	cfg.fs = &fscfg;
 	cmd = (struct jh_sentry_command){
 		.path = path, .argv = o.argv, .envp = envp, .cwd = o.cwd ? o.cwd : ws_path};
-	r = jh_sentry_run(&cfg, &cmd, &res);
+	r = jh_limits_start(limits);
+	if (r >= 0)
+		r = jh_sentry_run(&cfg, &cmd, &res);
+	jh_limits_finish(limits, &lrep);
 	if (r < 0) {
 		jh_error("cannot start the sandbox: %s", strerror(-r));
 		snprintf(reason, sizeof(reason), "setup failed: %s", strerror(-r));
@@ -954,16 +990,24 @@ int main(int argc, char **argv)
 		snprintf(reason, sizeof(reason), "sentry failed: %s", strerror(-res.sentry_error));
 		code = EXIT_JHANSI;
 	} else {
-		if (res.exit.timed_out) {
+		/* lrep.reason: "memory limit 256M exceeded: 262 MiB resident
+		 * (watchdog); the sandbox was killed", or the fork limit reached */
+		if (lrep.memory_exceeded) {
+			jh_error("%s", lrep.reason);
+			snprintf(reason, sizeof(reason), "%s", lrep.reason);
+		} else if (res.exit.timed_out) {
 			jh_error("timed out after %.3g s; the sandbox was killed",
 				 (double)o.timeout_ms / 1000.0);
-			snprintf(reason, sizeof(reason), "timeout after %lld ms",
-				 (long long)o.timeout_ms);
+			snprintf(reason, sizeof(reason), "timeout after %lld ms%s%.200s",
+				 (long long)o.timeout_ms, lrep.reason[0] ? "; " : "", lrep.reason);
+		} else if (lrep.reason[0]) {
+			jh_error("%s", lrep.reason);
+			snprintf(reason, sizeof(reason), "%s", lrep.reason);
 		}
 		if (res.exit.filter_killed)
 			jh_error("task %d was killed by the seccomp filter (foreign syscall ABI)",
 				 (int)res.exit.filter_killed_tid);
-		code = exit_code_of(&res);
+		code = exit_code_of(&res, lrep.memory_exceeded);
 	}
 	if (o.log_events)
 		print_changes(&res.changes);
@@ -975,6 +1019,7 @@ int main(int argc, char **argv)
 			code = EXIT_JHANSI;
 	}
 out:
+	jh_limits_free(limits);
 	if (audit.store)
 		jh_audit_close(audit.store);
 	jh_sentry_env_free(envp);

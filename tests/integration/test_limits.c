@@ -1,5 +1,6 @@
 /* Environment, identity, limits and the audit record of real runs. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,16 +68,123 @@ Test(limits, timeout_kills_the_tree_with_124, .timeout = 60)
 	run_result_free(&r);
 }
 
-Test(limits, memory_limit_stops_a_2gib_allocation, .timeout = 60)
+/* How many processes have `marker` as an argument of their command line
+ * (a unique one per test: other tests run at the same time). */
+static int count_with_arg(const char *marker)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert(d);
+	while ((de = readdir(d))) {
+		char path[300], buf[4096];
+		ssize_t len;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (char *a = buf; a < buf + len; a += strlen(a) + 1)
+			if (strcmp(a, marker) == 0)
+				n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The issue's test: --memory 256M and a process that allocates 2 GiB with one
+ * malloc and touches it. The address space is no longer the limit (the
+ * malloc succeeds); the resident memory is: the tree is killed, jhansi-exec
+ * says so and exits 123, the audit record carries the reason, and a task the
+ * command left in the background is gone too. */
+Test(limits, memory_limit_kills_a_2gib_allocation_with_a_recorded_reason, .timeout = 120)
+{
+	struct run_result r;
+	char *dir = make_tmpdir();
+	char db[4096], marker[64], script[4096];
+	const char *show[] = {JA_PATH, "--db", db, "show", "1", NULL};
+	const char *verify[] = {JA_PATH, "--db", db, "verify", NULL};
+
+	snprintf(db, sizeof(db), "%s/audit.db", dir);
+	/* a sleep of a unique length, to find it afterwards among all processes */
+	snprintf(marker, sizeof(marker), "9%d.25", (int)getpid());
+	snprintf(script, sizeof(script), "sleep %s & exec %s 2048", marker, prog_path("memhog"));
+	RUN(r, "--audit-db", db, "--memory", "256M", "--ro", PROGS_DIR, "--", "sh", "-c", script);
+	cr_assert_eq(r.status, 123, "status %d out %s err %s", r.status, r.out, r.err);
+	cr_assert_null(strstr(r.out, "allocated"), "2 GiB allocated under --memory 256M");
+	cr_assert(strstr(r.err, "memory limit 256M exceeded") && strstr(r.err, "killed"), "%s",
+		  r.err);
+	run_result_free(&r);
+	cr_assert_eq(count_with_arg(marker), 0, "a sandbox task outlived the memory kill");
+
+	cr_assert_eq(run_argv(show, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "killed by SIGKILL: memory limit 256M exceeded"), "%s", r.out);
+	cr_assert(strstr(r.out, "limits-watchdog") || strstr(r.out, "limits-cgroup2"), "%s",
+		  r.out);
+	run_result_free(&r);
+	cr_assert_eq(run_argv(verify, &r), 0);
+	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
+	run_result_free(&r);
+	rmtree(dir);
+	free(dir);
+
+	RUN(r, "--memory", "lots", "--", "true");
+	cr_assert_eq(r.status, 125);
+	run_result_free(&r);
+}
+
+/* The limit is for the whole sandbox: three tasks of 100 MiB each stay under
+ * 256M one by one, not together. They hold their memory until killed, so the
+ * outcome does not depend on timing. */
+Test(limits, memory_limit_counts_every_task_together, .timeout = 120)
+{
+	struct run_result r;
+	char script[4096];
+	const char *hog = prog_path("memhog");
+
+	snprintf(script, sizeof(script), "%s 100 600 & %s 100 600 & %s 100 600 & wait", hog, hog,
+		 hog);
+	RUN(r, "--audit", "off", "--memory", "256M", "--ro", PROGS_DIR, "--", "sh", "-c", script);
+	cr_assert_eq(r.status, 123, "status %d out %s err %s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "memory limit 256M exceeded"), "%s", r.err);
+	run_result_free(&r);
+}
+
+/* Under the limit nothing happens, and address space reserved but never
+ * touched (as runtimes do: Go, the JVM, V8) is not memory. */
+Test(limits, memory_limit_leaves_runs_under_it_and_reservations_alone, .timeout = 120)
 {
 	struct run_result r;
 
-	RUN(r, "--memory", "256M", "--", prog_path("memhog"), "2048");
-	cr_assert_neq(r.status, 0, "2 GiB allocated under --memory 256M");
-	cr_assert_null(strstr(r.out, "allocated"));
+	RUN(r, "--audit", "off", "--memory", "256M", "--", prog_path("memhog"), "64");
+	cr_assert_eq(r.status, 0, "status %d err %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "allocated\n");
+	cr_assert_str_eq(r.err, "");
 	run_result_free(&r);
-	RUN(r, "--memory", "lots", "--", "true");
-	cr_assert_eq(r.status, 125);
+	RUN(r, "--audit", "off", "--memory", "256M", "--", prog_path("memhog"), "reserve", "2048");
+	cr_assert_eq(r.status, 0, "status %d out %s err %s", r.status, r.out, r.err);
+	cr_assert_str_eq(r.out, "reserved\n");
+	run_result_free(&r);
+}
+
+Test(limits, explain_says_which_mechanism_enforces_the_limits)
+{
+	struct run_result r;
+
+	RUN(r, "--explain");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "cgroup v2 "), "%s", r.out);
+	cr_assert(strstr(r.out, "RSS watchdog") || strstr(r.out, "a cgroup per run"), "%s", r.out);
 	run_result_free(&r);
 }
 

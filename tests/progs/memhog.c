@@ -1,19 +1,49 @@
-/* Allocates and touches N MiB (default 2048); prints "allocated" on success,
- * "refused" when malloc fails. */
+/* Memory for the --memory tests.
+ *
+ *   memhog [N [HOLD]]    allocates N MiB (default 2048) with one malloc and
+ *                        touches every page; prints "allocated" on success,
+ *                        "refused" when malloc fails; then, with HOLD, keeps
+ *                        the memory HOLD seconds before exiting
+ *   memhog reserve N     maps N MiB of address space it never touches;
+ *                        prints "reserved" (or "refused")
+ *
+ * The writes go through a volatile pointer: otherwise the compiler may drop
+ * the stores to a buffer nobody reads, and the malloc with them, and nothing
+ * is ever resident. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
-	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 2048;
-	char *p = malloc(mib << 20);
+	size_t mib, len, page = (size_t)sysconf(_SC_PAGESIZE);
+	volatile char *p;
 
+	if (argc > 2 && strcmp(argv[1], "reserve") == 0) {
+		len = strtoul(argv[2], NULL, 10) << 20;
+		if (mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) ==
+		    MAP_FAILED) {
+			printf("refused\n");
+			return 3;
+		}
+		printf("reserved\n");
+		return 0;
+	}
+	mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 2048;
+	len = mib << 20;
+	p = malloc(len);
 	if (!p) {
 		printf("refused\n");
 		return 3;
 	}
-	memset(p, 1, mib << 20);
+	for (size_t i = 0; i < len; i += page)
+		p[i] = 1;
 	printf("allocated\n");
+	fflush(stdout);
+	if (argc > 2)
+		sleep((unsigned)strtoul(argv[2], NULL, 10));
+	free((void *)p);
 	return 0;
 }
