@@ -443,9 +443,9 @@ def report(bench, facts, runners, skipped, workloads, data, errors, started, loa
       "emulated and `setns` refused through the sentry; `getppid` passes natively. Each "
       "workload's directory is made visible read-write (`--rw DIR --cwd DIR`). "
       "jhansi-exec started as root runs the command as uid 65534; the other runners as root. "
-      "The floor is the seccomp user-notification floor: on the ptrace platform opens are "
-      "checked and run by the kernel (it cannot inject fds), and it has no floor of its own "
-      "here.")
+      "The floor is the seccomp user-notification floor; the ptrace platform has no floor "
+      "of its own here, and it installs an opened fd with four calls injected in the task "
+      "(socketpair, close, recvmsg, close), each two stops.")
     p("")
     p("#### Targets")
     p("")

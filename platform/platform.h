@@ -31,6 +31,9 @@ enum jh_syscall_kind {
 				* ABI), held at its exit with its registers and memory
 				* for forensics; nr/args/ip as at the call; release it
 				* with answer_continue() */
+	JH_SC_EXEC,            /* ptrace: a process has just exec'd (PTRACE_EVENT_EXEC),
+				* held before its first instruction; nr/args as left by
+				* the execve; release it with answer_continue() */
 };
 
 struct jh_syscall {
@@ -139,6 +142,8 @@ struct jh_spawn_spec {
 	size_t nkeep_pids;
 	bool full_trace;    /* ptrace only: every call of every task is also delivered by
 			     * next() as a JH_SC_TRACED record once finished */
+	bool exec_events;   /* ptrace only: each exec is delivered by next() as a JH_SC_EXEC
+			     * record, the process held before its first instruction */
 	unsigned layers;      /* JH_LAYER_* namespaces to enter where the host allows */
 	const char *hostname; /* set in a new UTS namespace */
 	bool landlock;        /* enforce the Landlock ruleset `landlock_fd` (layers.h) */

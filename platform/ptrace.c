@@ -21,8 +21,9 @@
  *
  * Answering: at the seccomp stop, orig_rax = -1 makes the kernel skip the call
  * and rax is what the task sees returned (the seccomp selftests rely on this
- * since Linux 4.8). Fd injection has no ptrace equivalent of ADDFD: answer_fd()
- * answers ENOSYS for now. Task memory is read with process_vm_readv; "still
+ * since Linux 4.8). ptrace has no ADDFD: answer_fd() makes the task receive
+ * the fd itself over a socketpair, with calls injected in place of the
+ * intercepted one (inject_fd()). Task memory is read with process_vm_readv; "still
  * valid" means the task is still in the stop of that call — it cannot leave
  * it but by dying, and its tid cannot be reused before this thread reaps it.
  *
@@ -57,11 +58,14 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +96,7 @@ struct jh_platform {
 	void *insns;
 	size_t ninsns;
 	bool trace;
+	bool exec_events; /* deliver JH_SC_EXEC records */
 	int64_t timeout_ms;
 	pid_t keep[8];
 	size_t nkeep;
@@ -429,8 +434,19 @@ static bool handle_status(struct jh_platform *p, pid_t tid, int st, struct jh_sy
 				t = f;
 			}
 		}
-		resume(p, t, 0);
-		return false;
+		/* Held for the sentry's exec hook (JH_SC_EXEC). */
+		if (!p->exec_events) {
+			resume(p, t, 0);
+			return false;
+		}
+		if (get_regs(t) < 0)
+			return false;
+		memset(ret, 0, sizeof(*ret));
+		regs_to_syscall(t, ret);
+		ret->id = ++p->serial;
+		ret->kind = JH_SC_EXEC;
+		t->pending = ret->id;
+		return true;
 	}
 	case PTRACE_EVENT_EXIT:
 		return on_exit_stop(p, t, ret);
@@ -657,8 +673,272 @@ static int ptrace_answer_continue(struct jh_platform *p, const struct jh_syscall
 	return release(p, sc, false, 0);
 }
 
-/* No ADDFD under ptrace. Injecting would mean making the task run a recvmsg on
- * a socket it does not have; until that is built the call fails cleanly. */
+/* --- Fd injection (x86_64): the task receives the fd itself. ---
+ *
+ * ptrace has no ADDFD. The task is made to run, in place of the intercepted
+ * call, a short sequence of calls of its own: socketpair(); we take one end
+ * with pidfd_getfd() and send the fd over it; close() of that end; recvmsg()
+ * on the other, which installs the fd at the lowest free number (as the open
+ * would have); close() of the other end. Then the intercepted call returns the
+ * new number. Each call after the first re-executes the task's own `syscall`
+ * instruction (rip - 2) from its syscall-exit stop.
+ *
+ * Nothing the task can change during the sequence is trusted: the fd numbers
+ * it reports in memory are verified (the received number must name our very
+ * file: kcmp), a racing thread can only break its own process's call (then
+ * the call fails, or — when the sequence itself was subverted, e.g. the
+ * instruction at rip - 2 replaced — the process is killed), and the number of
+ * stops is bounded. Signals that arrive meanwhile are held back and sent
+ * again afterwards. Scratch memory is the task's stack below its red zone,
+ * which no live frame uses while it is stopped in a call. */
+
+#if defined(__x86_64__)
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef KCMP_FILE
+#define KCMP_FILE 0
+#endif
+
+#define INJECT_MAX_STOPS 64
+
+struct inject {
+	struct jh_platform *p;
+	struct task *t;
+	struct user_regs_struct base; /* at the intercepted call */
+	bool first;		      /* still in the seccomp stop of the intercepted call */
+	int sigs[8];		      /* signals held back */
+	size_t nsigs;
+};
+
+/* Runs one call in the task. 0 with *ret_rv its result; -ESRCH if the task
+ * died; -EPROTO if it did not make the call as set up. */
+static int inject_call(struct inject *in, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		       uint64_t a3, int64_t *ret_rv)
+{
+	struct user_regs_struct r = in->base;
+	pid_t tid = in->t->tid;
+	bool entered = in->first;
+
+	r.orig_rax = (unsigned long long)nr;
+	r.rax = (unsigned long long)nr;
+	r.rdi = a0, r.rsi = a1, r.rdx = a2, r.r10 = a3, r.r8 = 0, r.r9 = 0;
+	if (!in->first)
+		r.rip = in->base.rip - 2; /* the `syscall` instruction, again */
+	in->first = false;
+	if (ptrace(PTRACE_SETREGS, tid, 0, &r) < 0 || ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
+		return errno == ESRCH ? -ESRCH : -EPROTO;
+	for (int stops = 0; stops < INJECT_MAX_STOPS; stops++) {
+		struct __ptrace_syscall_info info;
+		int st = 0, sig;
+		unsigned event;
+		pid_t w = waitpid(tid, &st, __WALL);
+
+		if (w < 0) {
+			if (errno != EINTR)
+				return -ESRCH;
+			if (atomic_load(&in->p->teardown_req))
+				kill(tid, SIGKILL); /* its exit is reported next */
+			stops--;
+			continue;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			note_exit(in->p, tid, st);
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		sig = WSTOPSIG(st);
+		event = (unsigned)st >> 16;
+		if (event == PTRACE_EVENT_EXIT) {
+			ptrace(PTRACE_CONT, tid, 0, 0); /* dying: the exit follows */
+			continue;
+		}
+		if (event == PTRACE_EVENT_SECCOMP || event == PTRACE_EVENT_STOP) {
+			ptrace(PTRACE_SYSCALL, tid, 0, 0);
+			continue;
+		}
+		if (event != 0)
+			return -EPROTO;
+		if (sig != (SIGTRAP | 0x80)) {
+			/* signal-delivery stop: hold the signal back */
+			size_t i;
+			for (i = 0; i < in->nsigs && in->sigs[i] != sig; i++)
+				;
+			if (i == in->nsigs && in->nsigs < JH_ARRAY_SIZE(in->sigs))
+				in->sigs[in->nsigs++] = sig;
+			ptrace(PTRACE_SYSCALL, tid, 0, 0);
+			continue;
+		}
+		memset(&info, 0, sizeof(info));
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0)
+			return -EPROTO;
+		if (info.op == PTRACE_SYSCALL_INFO_ENTRY && !entered &&
+		    info.entry.nr == (unsigned long long)nr) {
+			entered = true;
+			ptrace(PTRACE_SYSCALL, tid, 0, 0);
+			continue;
+		}
+		if (info.op == PTRACE_SYSCALL_INFO_EXIT && entered) {
+			*ret_rv = info.exit.rval;
+			return 0;
+		}
+		return -EPROTO;
+	}
+	return -EPROTO;
+}
+
+/* Is the task's fd `n` our file `fd`? */
+static bool same_file(pid_t tid, int pidfd, int n, int fd)
+{
+	long r = syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, fd, n);
+	struct stat a, b;
+	int g;
+
+	if (r >= 0)
+		return r == 0;
+	g = (int)syscall(SYS_pidfd_getfd, pidfd, n, 0);
+	if (g < 0)
+		return false;
+	r = fstat(g, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(g);
+	return r;
+}
+
+/* Sends `fd` with one byte over `sock`. */
+static int send_fd(int sock, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : jh_negerrno();
+}
+
+/* The task's scratch area below its red zone. */
+struct scratch {
+	int sv[2];
+	int pad[2];
+	struct msghdr msg;
+	struct iovec iov;
+	char data[8];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+};
+
+/* Installs `fd` in the task. The number installed (>= 0), a -errno for the
+ * call to return, -ESRCH if the task died, or -EPROTO if it subverted the
+ * sequence. Leaves the task in a syscall-exit stop unless it died. */
+static int inject_fd(struct inject *in, int fd, bool cloexec)
+{
+	_cleanup_close_ int pidfd = -1, sock = -1;
+	pid_t tid = in->t->tid;
+	const uint64_t at = (in->base.rsp - 128 - sizeof(struct scratch)) & ~(uint64_t)15;
+	struct scratch s;
+	int64_t rv;
+	int r, n, type = 0;
+	socklen_t tl = sizeof(type);
+
+	r = inject_call(in, SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+			at + offsetof(struct scratch, sv), &rv);
+	if (r < 0)
+		return r;
+	if (rv < 0)
+		return (int)rv; /* EMFILE, EFAULT: the open fails with it */
+	if (jh_vm_read(tid, s.sv, at + offsetof(struct scratch, sv), sizeof(s.sv)) < 0)
+		return -EPROTO;
+	pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (pidfd < 0)
+		return errno == ESRCH ? -ESRCH : -EPROTO;
+	sock = (int)syscall(SYS_pidfd_getfd, pidfd, s.sv[0], 0);
+	if (sock < 0 || getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+	    type != SOCK_SEQPACKET)
+		return -EPROTO;
+	r = send_fd(sock, fd);
+	jh_closep(&sock);
+	if (r < 0)
+		return -EPROTO;
+	r = inject_call(in, SYS_close, (uint64_t)s.sv[0], 0, 0, 0, &rv);
+	if (r < 0)
+		return r;
+
+	memset(&s.msg, 0, sizeof(s.msg) + sizeof(s.iov) + sizeof(s.data) + sizeof(s.cm));
+	s.iov = (struct iovec){.iov_base = (void *)(uintptr_t)(at + offsetof(struct scratch, data)),
+			       .iov_len = sizeof(s.data)};
+	s.msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct scratch, iov));
+	s.msg.msg_iovlen = 1;
+	s.msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct scratch, cm));
+	s.msg.msg_controllen = sizeof(s.cm.buf);
+	if (jh_vm_write(tid, at + offsetof(struct scratch, msg), &s.msg,
+			sizeof(s) - offsetof(struct scratch, msg)) < 0)
+		return -EPROTO;
+	r = inject_call(in, SYS_recvmsg, (uint64_t)s.sv[1], at + offsetof(struct scratch, msg),
+			MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0), 0, &rv);
+	if (r < 0)
+		return r;
+	n = -1;
+	if (rv == 1 && jh_vm_read(tid, &s.cm, at + offsetof(struct scratch, cm), sizeof(s.cm)) == 0 &&
+	    s.cm.h.cmsg_level == SOL_SOCKET && s.cm.h.cmsg_type == SCM_RIGHTS &&
+	    s.cm.h.cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&n, CMSG_DATA(&s.cm.h), sizeof(int));
+	r = inject_call(in, SYS_close, (uint64_t)s.sv[1], 0, 0, 0, &rv);
+	if (r < 0)
+		return r;
+	if (n < 0)
+		return -EMFILE; /* no fd received: the task is at its limit */
+	if (!same_file(tid, pidfd, n, fd))
+		return -EPROTO;
+	return n;
+}
+
+static int ptrace_answer_fd(struct jh_platform *p, const struct jh_syscall *sc, int fd,
+			    bool cloexec)
+{
+	struct task *t = pending_task(p, sc);
+	struct inject in;
+	int r;
+
+	if (!t)
+		return -ESRCH;
+	t->pending = 0;
+	in = (struct inject){.p = p, .t = t, .base = t->regs, .first = true};
+	r = inject_fd(&in, fd, cloexec);
+	if (r == -ESRCH)
+		return r;
+	if (r == -EPROTO) {
+		jh_warn("ptrace: task %d interfered with the installation of an fd; killed",
+			(int)t->tid);
+		kill(t->tid, SIGKILL);
+		return -ESRCH;
+	}
+	/* Back to the intercepted call, which returns the fd or the error. */
+	in.base.orig_rax = (unsigned long long)-1;
+	in.base.rax = (unsigned long long)(int64_t)r;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &in.base) < 0 ||
+	    ptrace(p->trace ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, 0) < 0)
+		return -ESRCH;
+	for (size_t i = 0; i < in.nsigs; i++)
+		syscall(SYS_tkill, t->tid, in.sigs[i]);
+	return r;
+}
+
+#else
+
 static int ptrace_answer_fd(struct jh_platform *p, const struct jh_syscall *sc, int fd,
 			    bool cloexec)
 {
@@ -666,6 +946,8 @@ static int ptrace_answer_fd(struct jh_platform *p, const struct jh_syscall *sc, 
 
 	return r < 0 ? r : -ENOSYS;
 }
+
+#endif
 
 static int ptrace_regs(struct jh_platform *p, const struct jh_syscall *sc, struct jh_task_regs *ret)
 {
@@ -748,6 +1030,7 @@ static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec,
 	p->nkeep = spec->nkeep_pids;
 	p->timeout_ms = spec->timeout_ms;
 	p->trace = spec->full_trace;
+	p->exec_events = spec->exec_events;
 	r = jh_filter_compile_ex(spec->filter, JH_INTERCEPT_TRACE, &p->insns, &p->ninsns);
 	if (r < 0)
 		return r;
@@ -904,7 +1187,11 @@ static void ptrace_destroy(struct jh_platform *p)
 
 static unsigned ptrace_features(struct jh_platform *p)
 {
+#if defined(__x86_64__)
+	return JH_FEAT_ADDFD; /* by injected calls: see inject_fd() */
+#else
 	return 0;
+#endif
 }
 
 const struct jh_platform_ops jh_platform_ptrace = {

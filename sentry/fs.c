@@ -175,7 +175,9 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (mkdir(fs->emptydir, 0500) < 0) {
+	/* Readable by all: skeleton directories are listed through it with the
+	 * sandbox's file credentials (uid 65534 when started as root). */
+	if (mkdir(fs->emptydir, 0555) < 0) {
 		r = jh_negerrno();
 		goto fail;
 	}
@@ -626,122 +628,15 @@ static int open_write(struct jh_call *c, const char *path, int flags, mode_t mod
 	}
 }
 
-static int check_host_identity(struct jh_call *c, int di, int pi, bool want_dir, struct stat *st);
-
-/* Is the directory the task's string names before its last component (through
- * the task's own cwd or dirfd, as the kernel will resolve it) the object `pfd`? */
-static bool host_parent_is(struct jh_call *c, int di, int pi, int pfd)
-{
-	const char *s = c->strs[pi];
-	const char *slash = strrchr(s, '/');
-	char dir[PATH_MAX];
-	_cleanup_close_ int hfd = -1;
-	struct stat a, b;
-
-	if (!slash) {
-		hfd = task_dirfd(c, di < 0 ? AT_FDCWD : (int)c->sc->args[di]);
-	} else {
-		size_t n = slash == s ? 1 : (size_t)(slash - s);
-		if (n >= sizeof(dir))
-			return false;
-		memcpy(dir, s, n);
-		dir[n] = '\0';
-		if (dir[0] == '/')
-			hfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		else {
-			_cleanup_close_ int dfd =
-				task_dirfd(c, di < 0 ? AT_FDCWD : (int)c->sc->args[di]);
-			hfd = dfd < 0 ? -1 : openat(dfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		}
-	}
-	return hfd >= 0 && fstat(hfd, &a) == 0 && fstat(pfd, &b) == 0 && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
-}
-
-/* Without fd injection (the ptrace platform: no ADDFD) the sentry cannot hand
- * over an fd it opened. The open is then checked in the view and run by the
- * kernel on the task's own string: a read must name the very object the view
- * resolves to; a write or create must be in a read-write part of the view,
- * through the same parent directory, and not through a symlink. Residual
- * race, as for exec: a thread rewriting the string, or a directory renamed in
- * between, makes the kernel open something else the task's uid may open; and
- * the gofer's quota checks do not apply to such writes. */
-static void open_checked_continue(struct jh_call *c, int di, int pi, int flags)
-{
-	bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0;
-	static const char why[] = "checked in the view; the platform cannot inject fds (residual race)";
-	char path[PATH_MAX];
-	struct stat st = {0};
-	struct jh_walk w;
-	int r;
-
-	if ((flags & __O_TMPFILE) == __O_TMPFILE) {
-		jh_call_deny(c, EOPNOTSUPP, "O_TMPFILE is not supported");
-		return;
-	}
-	if (!writes) {
-		r = check_host_identity(c, di, pi, false, &st);
-		if (r == -EACCES && S_ISDIR(st.st_mode))
-			r = check_host_identity(c, di, pi, true, &st);
-		if (r < 0)
-			answer(c, r);
-		else
-			jh_call_continue(c, why);
-		return;
-	}
-	r = get_path(c, di, pi, false, NULL, path);
-	if (r < 0) {
-		answer(c, r);
-		return;
-	}
-	r = walk_parent(c, path, false, &w);
-	if (r < 0) {
-		answer(c, r);
-		return;
-	}
-	{
-		_cleanup_close_ int pfd = w.fd;
-
-		if (w.last_entry >= 0) {
-			/* the name is an entry of its own: only devices are writable */
-			if (kind_of(w.last_entry) != JH_MOUNT_DEV) {
-				answer(c, -EROFS);
-				return;
-			}
-			r = check_host_identity(c, di, pi, false, &st);
-			if (r < 0)
-				answer(c, r);
-			else
-				jh_call_continue(c, why);
-			return;
-		}
-		if (!w.last[0] || !strcmp(w.last, ".") || !strcmp(w.last, "..")) {
-			answer(c, -EISDIR);
-			return;
-		}
-		if (kind_of(w.entry) != JH_MOUNT_RW) {
-			answer(c, refuse_change(&w, (flags & O_CREAT) != 0));
-			return;
-		}
-		if (fstatat(pfd, w.last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-			jh_call_deny(c, ELOOP, "writes through a symlink are refused on this platform");
-			return;
-		}
-		if (!host_parent_is(c, di, pi, pfd)) {
-			answer(c, -EACCES); /* the view maps this name elsewhere (/tmp) */
-			return;
-		}
-		jh_call_continue(c, why);
-	}
-}
-
 static void do_open(struct jh_call *c, int di, int pi, int flags, mode_t mode)
 {
 	char path[PATH_MAX];
 	int r, fd;
 
 	if (!(c->ops->features(c->p) & JH_FEAT_ADDFD)) {
-		open_checked_continue(c, di, pi, flags);
+		/* Both platforms install fds on x86_64; a backend that cannot must
+		 * not fall back to letting the kernel re-read the task's string. */
+		jh_call_deny(c, ENOSYS, "the platform cannot install fds in the task");
 		return;
 	}
 	r = get_path(c, di, pi, false, NULL, path);

@@ -356,6 +356,14 @@ static void handle_one(struct jh_sentry *s, const struct jh_syscall *sc)
 		r = s->ops->answer_fd(s->p, sc, c.inject_fd, c.inject_cloexec);
 		if (r >= 0)
 			c.result = r;
+		else if (r != -ESRCH) {
+			/* Not installed (the task is at its fd limit): the call is
+			 * still waiting (unotify) — it fails with the reason. */
+			c.result = -1;
+			c.err = -r;
+			(void)s->ops->answer(s->p, sc, -1, -r);
+			r = 0;
+		}
 		jh_closep(&c.inject_fd);
 	} else
 		r = s->ops->answer(s->p, sc, c.result, c.err);
@@ -423,6 +431,29 @@ static void handle_killed(struct jh_sentry *s, const struct jh_syscall *sc)
 	(void)s->ops->answer_continue(s->p, sc);
 }
 
+/* ptrace: a process has just exec'd, held before its first instruction. The
+ * exec hook's check at the one point the task cannot race: the image now
+ * running must be the file that was checked when execve was intercepted. */
+static void handle_exec_event(struct jh_sentry *s, const struct jh_syscall *sc)
+{
+	char why[256];
+	struct jh_call c;
+
+	if (jh_fs_exec_verify(sc->tid, why, sizeof(why))) {
+		(void)s->ops->answer_continue(s->p, sc);
+		return;
+	}
+	call_init(&c, s, sc);
+	kill(sc->tid, SIGKILL);
+	c.decision = JH_DECISION_KILLED;
+	c.err = EPERM;
+	c.result = -1;
+	c.detail = why;
+	s->stats.count[c.info ? c.info->cls : JH_CLASS_UNKNOWN][c.decision]++;
+	emit_event(s, &c);
+	(void)s->ops->answer_continue(s->p, sc);
+}
+
 static void *dispatch_main(void *arg)
 {
 	struct jh_sentry *s = arg;
@@ -470,6 +501,8 @@ static void *dispatch_main(void *arg)
 			handle_traced(s, &sc);
 		else if (sc.kind == JH_SC_KILLED)
 			handle_killed(s, &sc);
+		else if (sc.kind == JH_SC_EXEC)
+			handle_exec_event(s, &sc);
 		else
 			handle_one(s, &sc);
 	}
@@ -565,6 +598,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		.landlock = ll_fd >= 0,
 		.landlock_fd = ll_fd,
 		.full_trace = cfg->trace,
+		.exec_events = true, /* the exec hook: handle_exec_event() */
 	};
 	r = s.ops->spawn(s.p, &sp, &pid);
 	jh_closep(&ll_fd);

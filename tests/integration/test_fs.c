@@ -323,3 +323,20 @@ Test(fs, exec_of_a_file_swapped_after_the_check_is_killed, .timeout = 120)
 	rmtree(dir);
 	free(dir);
 }
+
+/* An fd the sentry opened and installed (ADDFD on unotify, calls injected in
+ * the task on ptrace) looks as the kernel's own open would make it: lowest
+ * free number, FD_CLOEXEC only when asked, nothing else left open, EMFILE at
+ * the limit, and no mix-up between threads opening at once. */
+Test(fs, installed_fds_behave_like_the_kernels_own)
+{
+	struct run_result r;
+
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--", prog_path("fd-install"), "/etc/hostname",
+			    NULL),
+		     0);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "ok racing_threads_get_their_own_files\n"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "FAIL"), "%s", r.out);
+	run_result_free(&r);
+}

@@ -178,12 +178,11 @@ static bool process_with(const char *marker)
 	return found;
 }
 
-/* Without fd injection the ptrace platform checks opens in the view and lets
- * the kernel run them: hidden and outside paths stay invisible, read-only parts
+/* On the ptrace platform the sentry opens and the task receives the fd through
+ * injected calls: hidden and outside paths stay invisible, read-only parts
  * refuse writes, the workspace takes them, and a symlink cannot carry a write
- * out. (The path-rewriting race that ADDFD closes on unotify is a known gap
- * here, documented at open_checked_continue in sentry/fs.c.) */
-Test(ptrace, the_view_holds_for_opens_without_fd_injection, .timeout = 60)
+ * out. (The racing-thread cases run in integration.fs.ptrace.) */
+Test(ptrace, the_view_holds_for_opens_with_injected_fds, .timeout = 60)
 {
 	struct run_result r;
 
