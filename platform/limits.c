@@ -374,15 +374,13 @@ int jh_cgroup_parse_self(const char *text, char *path, size_t cap)
 		l += 3;
 		end = strchr(l, '\n');
 		len = end ? (size_t)(end - l) : strlen(l);
-		if (len == 0 || l[0] != '/')
+		/* outside our cgroup namespace the kernel shows "/../.." */
+		if (len == 0 || l[0] != '/' || memmem(l, len, "/..", 3) || memmem(l, len, "//", 2))
 			return -EINVAL;
 		if (len + 1 > cap)
 			return -ENAMETOOLONG;
 		memcpy(path, l, len);
 		path[len] = '\0';
-		/* outside our cgroup namespace the kernel shows "/../.." */
-		if (strstr(path, "/..") || strstr(path, "//"))
-			return -EINVAL;
 		return 0;
 	}
 	return -ENOENT;
@@ -668,7 +666,7 @@ int jh_limits_new(const struct jh_limits_config *cfg, struct jh_limits **ret)
 	if (cfg->no_cgroup)
 		snprintf(pr.why, sizeof(pr.why), "not used (asked)"), pr.plan = JH_CGROUP_UNUSABLE;
 	else
-		jh_cgroup_probe(cfg->cgroup_root, NULL, getpid(), &pr);
+		jh_cgroup_probe(cfg->cgroup_root, cfg->self_cgroup, getpid(), &pr);
 	if (pr.plan != JH_CGROUP_UNUSABLE) {
 		int r = cgroup_setup(l, &pr);
 		if (r == 0) {
@@ -841,11 +839,16 @@ void jh_limits_finish(struct jh_limits *l, struct jh_limits_report *ret)
 			 : l->mech == JH_LIMITS_CGROUP2 ? " at peak (cgroup v2)"
 							 : " resident (watchdog)");
 	} else if (rep.pids_reached) {
-		snprintf(rep.reason, sizeof(rep.reason),
-			 "pids limit %llu reached%s: further forks failed with EAGAIN",
-			 (unsigned long long)l->cfg.pids,
-			 l->mech == JH_LIMITS_CGROUP2 ? " (cgroup v2 pids.events)"
-						     : " (tasks seen at once)");
+		if (l->mech == JH_LIMITS_CGROUP2)
+			snprintf(rep.reason, sizeof(rep.reason),
+				 "pids limit %llu reached: forks beyond it failed with EAGAIN "
+				 "(cgroup v2 pids.events)",
+				 (unsigned long long)l->cfg.pids);
+		else
+			snprintf(rep.reason, sizeof(rep.reason),
+				 "pids limit %llu reached (%llu tasks seen at once): forks beyond it "
+				 "fail with EAGAIN",
+				 (unsigned long long)l->cfg.pids, (unsigned long long)rep.pids_peak);
 	}
 	*ret = rep;
 }

@@ -70,6 +70,7 @@ struct jh_limits_config {
 	uint64_t memory;         /* bytes; 0: no memory limit */
 	uint64_t pids;           /* tasks; 0: no pids limit */
 	const char *cgroup_root; /* NULL: JH_CGROUP_ROOT */
+	const char *self_cgroup; /* NULL: /proc/self/cgroup; tests give fake contents */
 	bool no_cgroup;          /* use the watchdog even where cgroup v2 is delegated */
 	unsigned period_ms;      /* watchdog sampling period; 0: the default (10 ms) */
 };
