@@ -93,7 +93,7 @@ int jh_view_set(struct jh_view *v, const char *path, const char *host, enum jh_m
 	return 0;
 }
 
-int jh_view_defaults(struct jh_view *v, const char *workspace, const char *tmpdir)
+static int defaults(struct jh_view *v, const char *workspace, const char *tmpdir, bool mountns)
 {
 	static const char *const ro[] = {"/usr", "/bin",  "/sbin",   "/lib",
 					 "/lib32", "/lib64", "/libx32", "/etc",
@@ -139,12 +139,24 @@ int jh_view_defaults(struct jh_view *v, const char *workspace, const char *tmpdi
 	if (tmpdir) {
 		if ((r = jh_view_set(v, "/tmp", tmpdir, JH_MOUNT_RW)) < 0)
 			return r;
-		if ((r = jh_view_set(v, tmpdir, NULL, JH_MOUNT_RW)) < 0)
+		/* At its host path too, where the host's names are the task's. */
+		if (!mountns && (r = jh_view_set(v, tmpdir, NULL, JH_MOUNT_RW)) < 0)
 			return r;
 	}
-	if (workspace && (r = jh_view_set(v, workspace, NULL, JH_MOUNT_RW)) < 0)
+	if (workspace &&
+	    (r = jh_view_set(v, mountns ? JH_VIEW_WORKSPACE : workspace, workspace, JH_MOUNT_RW)) < 0)
 		return r;
 	return 0;
+}
+
+int jh_view_defaults(struct jh_view *v, const char *workspace, const char *tmpdir)
+{
+	return defaults(v, workspace, tmpdir, false);
+}
+
+int jh_view_defaults_mountns(struct jh_view *v, const char *workspace, const char *tmpdir)
+{
+	return defaults(v, workspace, tmpdir, true);
 }
 
 static int policy_paths(struct jh_view *v, json_t *root, const char *key, enum jh_mount_kind kind,

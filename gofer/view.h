@@ -4,7 +4,8 @@
  *
  * An entry maps a view path (what the task names) to a host path, with a kind.
  * Without a mount namespace most entries are identity mappings (view path ==
- * host path); the private /tmp is the exception. Whatever no entry covers does
+ * host path); the private /tmp is the exception. With one, the workspace is
+ * mapped to /workspace as well (jh_view_defaults_mountns). Whatever no entry covers does
  * not exist (ENOENT). Ancestors of entries that no entry covers are skeleton
  * directories: they can be walked through towards an entry, and list as empty.
  *
@@ -54,6 +55,15 @@ int jh_view_set(struct jh_view *v, const char *path, const char *host, enum jh_m
  * read-write, `tmpdir` (a private per-run directory) read-write at /tmp and at
  * its own host path, a minimal /dev, /proc, /sys/devices/system/cpu. */
 int jh_view_defaults(struct jh_view *v, const char *workspace, const char *tmpdir);
+
+/* Where the workspace appears when the view is also a mount namespace. */
+#define JH_VIEW_WORKSPACE "/workspace"
+
+/* jh_view_defaults() for a sandbox whose tasks also see the view as a mount
+ * namespace (platform/mountns.h): the workspace at JH_VIEW_WORKSPACE instead
+ * of its host path, and the private tmp directory only at /tmp. The kernel
+ * then resolves the names the sentry resolves to the same objects. */
+int jh_view_defaults_mountns(struct jh_view *v, const char *workspace, const char *tmpdir);
 
 /* Loads a policy file (JSON: {"ro": [paths], "rw": [paths], "hide": [paths]})
  * into `v`. On a parse error, writes "file:line: reason" to err and returns

@@ -14,6 +14,7 @@
 
 #include "base/macro.h"
 #include "platform/layers.h"
+#include "platform/mountns.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -112,6 +113,16 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 		return jh_negerrno();
 	/* Backstops first: a user namespace needs the caller's ids, before any drop. */
 	*ret_layers = jh_layers_enter(spec->layers, spec->hostname);
+	/* The view as a mount namespace: inside the user namespace (its mounts
+	 * need it when not root), before the cwd, which is a path in it. */
+	if (spec->mountns) {
+		enum jh_mountns_proc proc;
+		int r = jh_mountns_enter(spec->mountns, &proc);
+
+		if (r < 0)
+			return r;
+		*ret_layers |= JH_LAYER_MOUNTNS;
+	}
 
 	/* the backend's pipes and the Landlock ruleset survive; insertion sort:
 	 * at most a handful of fds */

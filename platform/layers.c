@@ -16,6 +16,7 @@
 
 #include "base/landlock.h"
 #include "base/macro.h"
+#include "platform/mountns.h"
 
 static const struct {
 	enum jh_layer layer;
@@ -27,6 +28,7 @@ static const struct {
 	{JH_LAYER_CGROUPNS, "cgroupns"},
 	{JH_LAYER_LANDLOCK_SCOPE, "landlock-scope"},
 	{JH_LAYER_LANDLOCK_NET, "landlock-net"},
+	{JH_LAYER_MOUNTNS, "mountns"},
 };
 
 const char *jh_layer_name(enum jh_layer l)
@@ -195,6 +197,8 @@ unsigned jh_layers_probe(void)
 	}
 	if (pid == 0) {
 		unsigned m = jh_layers_enter(JH_LAYERS_NS_ALL, NULL);
+		if (jh_mountns_try())
+			m |= JH_LAYER_MOUNTNS;
 		(void)!write(fds[1], &m, sizeof(m));
 		_exit(0);
 	}

@@ -22,12 +22,14 @@ enum jh_layer {
 					    * socket of, a process outside the sandbox */
 	JH_LAYER_LANDLOCK_NET = 1u << 5,   /* ABI 4: no TCP bind or connect of their own
 					    * (the sentry performs the allowed ones) */
+	JH_LAYER_MOUNTNS = 1u << 7,       /* mount namespace holding the view (mountns.h) */
 };
 
 #define JH_LAYERS_NS_ALL (JH_LAYER_USERNS | JH_LAYER_IPCNS | JH_LAYER_UTSNS | JH_LAYER_CGROUPNS)
 #define JH_LAYERS_LANDLOCK (JH_LAYER_LANDLOCK_SCOPE | JH_LAYER_LANDLOCK_NET)
 
-/* "userns", "ipcns", "utsns", "cgroupns". */
+/* "userns", "ipcns", "utsns", "cgroupns", "landlock-scope", "landlock-net",
+ * "mountns". */
 const char *jh_layer_name(enum jh_layer l);
 /* Parses a comma list of layer names ("userns,ipcns"); -EINVAL naming nothing. */
 int jh_layers_parse(const char *list, unsigned *ret);

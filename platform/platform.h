@@ -126,6 +126,8 @@ struct jh_rlimit {
 	uint64_t cur, max;
 };
 
+struct jh_mountns_plan;
+
 struct jh_spawn_spec {
 	const char *path;   /* executable to run: already resolved, absolute or relative to cwd */
 	char *const *argv;  /* argv[0] is what the program sees */
@@ -148,6 +150,9 @@ struct jh_spawn_spec {
 	const char *hostname; /* set in a new UTS namespace */
 	bool landlock;        /* enforce the Landlock ruleset `landlock_fd` (layers.h) */
 	int landlock_fd;
+	/* Non-NULL: enter a mount namespace holding this plan (mountns.h), after the
+	 * user namespace; failing to is a set-up error. cwd is then a path in it. */
+	const struct jh_mountns_plan *mountns;
 };
 
 struct jh_exit {

@@ -46,6 +46,7 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "gofer/vfs.h"
+#include "platform/mountns.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -64,6 +65,11 @@ struct jh_fs {
 	char *tmpdir;
 	char *emptydir;
 	bool vfs_ready;
+	/* The tasks see the view as a mount namespace: names they give the
+	 * kernel (exec, chdir) resolve from their own root, not ours. */
+	bool mountns;
+	struct jh_mountns_entry *plan_v;
+	struct jh_mountns_plan plan;
 	/* Started as root, the sentry opens files with root's rights on behalf
 	 * of tasks that run as uid/gid: reads are checked against those. */
 	bool as_ids;
@@ -91,7 +97,8 @@ static int build_view(const struct jh_fs_config *cfg, const char *command, const
 		      struct jh_view *v)
 {
 	char err[512];
-	int r = jh_view_defaults(v, cfg ? cfg->workspace : NULL, tmpdir);
+	int r = cfg && cfg->mountns ? jh_view_defaults_mountns(v, cfg->workspace, tmpdir)
+				    : jh_view_defaults(v, cfg ? cfg->workspace : NULL, tmpdir);
 
 	if (r < 0)
 		return r;
@@ -139,11 +146,19 @@ void jh_fs_explain(const struct jh_fs_config *cfg, const char *command)
 {
 	struct jh_view v = {0};
 
-	if (build_view(cfg, command, "<private run directory>", &v) < 0) {
+	/* an absolute placeholder: the view also holds the directory at its
+	 * host path when there is no mount namespace */
+	if (build_view(cfg, command, "/<state>/run/tmp-XXXXXX", &v) < 0) {
 		jh_view_free(&v);
 		return;
 	}
-	printf("view (no mount namespace: entries appear at their host paths, /tmp is private):\n");
+	if (cfg && cfg->mountns)
+		printf("view (a mount namespace holds exactly these entries; the workspace is at "
+		       "%s):\n",
+		       JH_VIEW_WORKSPACE);
+	else
+		printf("view (no mount namespace: entries appear at their host paths, /tmp is "
+		       "private):\n");
 	for (size_t i = 0; i < v.n; i++) {
 		if (v.m[i].kind == JH_MOUNT_SKEL)
 			continue;
@@ -155,6 +170,32 @@ void jh_fs_explain(const struct jh_fs_config *cfg, const char *command)
 	}
 	printf("  everything else does not exist (ENOENT)\n");
 	jh_view_free(&v);
+}
+
+/* The finished view as the first task's mount plan (entries sorted by path,
+ * parents first). The stage is the empty directory: nothing a bind needs lies
+ * beneath it, and the tmpfs put over it in the task's private namespace
+ * leaves the sentry's empty directory as it is. */
+static int build_plan(struct jh_fs *fs)
+{
+	static const enum jh_mountns_kind kinds[JH_MOUNT_KIND_COUNT] = {
+		[JH_MOUNT_RO] = JH_MNTNS_RO,	 [JH_MOUNT_RW] = JH_MNTNS_RW,
+		[JH_MOUNT_HIDE] = JH_MNTNS_HIDE, [JH_MOUNT_DEV] = JH_MNTNS_DEV,
+		[JH_MOUNT_PROC] = JH_MNTNS_PROC, [JH_MOUNT_SKEL] = JH_MNTNS_SKEL,
+	};
+
+	fs->plan_v = calloc(fs->view.n ? fs->view.n : 1, sizeof(*fs->plan_v));
+	if (!fs->plan_v)
+		return -ENOMEM;
+	for (size_t i = 0; i < fs->view.n; i++)
+		fs->plan_v[i] = (struct jh_mountns_entry){
+			.path = fs->view.m[i].path,
+			.host = fs->view.m[i].host,
+			.kind = kinds[fs->view.m[i].kind],
+		};
+	fs->plan = (struct jh_mountns_plan){.v = fs->plan_v, .n = fs->view.n, .stage = fs->emptydir};
+	fs->mountns = true;
+	return 0;
 }
 
 int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_fs **ret)
@@ -184,6 +225,11 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 	r = build_view(cfg, command, fs->tmpdir, &fs->view);
 	if (r < 0)
 		goto fail;
+	if (cfg && cfg->mountns) {
+		r = build_plan(fs);
+		if (r < 0)
+			goto fail;
+	}
 	gc = (struct jh_gofer_config){
 		.view = &fs->view,
 		.workspace = cfg ? cfg->workspace : NULL,
@@ -221,6 +267,11 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 fail:
 	jh_fs_free(fs);
 	return r;
+}
+
+const struct jh_mountns_plan *jh_fs_mount_plan(const struct jh_fs *fs)
+{
+	return fs && fs->mountns ? &fs->plan : NULL;
 }
 
 const char *jh_fs_tmpdir(const struct jh_fs *fs)
@@ -264,6 +315,7 @@ void jh_fs_free(struct jh_fs *fs)
 		(void)rmdir(fs->emptydir);
 	free(fs->tmpdir);
 	free(fs->emptydir);
+	free(fs->plan_v);
 	free(fs);
 }
 
@@ -316,6 +368,49 @@ static int task_dirfd(const struct jh_call *c, int dirfd)
 	if (fd < 0)
 		return errno == ENOENT ? -EBADF : jh_negerrno();
 	return fd;
+}
+
+/* Opens an absolute name the way the task's kernel will resolve it: from the
+ * task's root when it lives in the view's mount namespace (/workspace exists
+ * there, not here), else from ours. -1 with errno on failure, as open(). */
+static int task_open_abs(const struct jh_call *c, const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)flags, .resolve = RESOLVE_IN_ROOT};
+	_cleanup_close_ int root = -1;
+	char p[64];
+
+	if (!cur_fs || !cur_fs->mountns)
+		return open(path, flags);
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)c->sc->tid);
+	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/* In the view's mount namespace, a directory handed to the task is reopened
+ * through the task's root at the same view path, and kept only if it is the
+ * same directory: a task that fchdir()s to it then has a cwd inside its own
+ * namespace, which getcwd() can name and task_dir_view() can map (a
+ * directory on the host's mounts would be "(unreachable)" to it, and its host
+ * path is no view path). */
+static void in_task_ns(const struct jh_call *c, const char *path, int *fd)
+{
+	struct stat a, b;
+	int fl, nfd;
+
+	if (*fd < 0 || !cur_fs->mountns || fstat(*fd, &a) < 0 || !S_ISDIR(a.st_mode))
+		return;
+	fl = fcntl(*fd, F_GETFL);
+	if (fl < 0)
+		return;
+	nfd = task_open_abs(c, path,
+			    (fl & (O_ACCMODE | O_PATH | O_NONBLOCK)) | O_DIRECTORY | O_CLOEXEC);
+	if (nfd >= 0 && fstat(nfd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		close(*fd);
+		*fd = nfd;
+	} else if (nfd >= 0)
+		close(nfd);
 }
 
 /* The view path of a task's directory fd (or cwd). */
@@ -658,6 +753,7 @@ static void do_open(struct jh_call *c, int di, int pi, int flags, mode_t mode)
 		fd = open_write(c, path, flags, mode);
 	else
 		fd = open_read(c, path, flags);
+	in_task_ns(c, path, &fd);
 	answer_fd(c, fd, (flags & O_CLOEXEC) != 0);
 }
 
@@ -1554,7 +1650,7 @@ static int check_host_identity(struct jh_call *c, int di, int pi, bool want_dir,
 	/* The kernel will resolve the task's string relative to the task's cwd or
 	 * dirfd: open that same string the same way, through the task's own cwd. */
 	if (c->strs[pi][0] == '/')
-		hfd = open(c->strs[pi], O_PATH | O_CLOEXEC);
+		hfd = task_open_abs(c, c->strs[pi], O_PATH | O_CLOEXEC);
 	else {
 		_cleanup_close_ int dfd = task_dirfd(c, di < 0 ? AT_FDCWD : (int)c->sc->args[di]);
 		hfd = dfd < 0 ? -1 : openat(dfd, c->strs[pi], O_PATH | O_CLOEXEC);
@@ -1622,7 +1718,7 @@ static void note_exec(struct jh_call *c, int di, int pi, const struct stat *st)
 	/* A script runs its interpreter: that is what /proc/<pid>/exe will name.
 	 * Read its first line through the task's own view of the name. */
 	if (c->strs[pi][0] == '/')
-		fd = open(c->strs[pi], O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		fd = task_open_abs(c, c->strs[pi], O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	else {
 		_cleanup_close_ int dfd = task_dirfd(c, di < 0 ? AT_FDCWD : (int)c->sc->args[di]);
 		fd = dfd < 0 ? -1 : openat(dfd, c->strs[pi], O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -1637,9 +1733,12 @@ static void note_exec(struct jh_call *c, int di, int pi, const struct stat *st)
 				p++;
 			end = p + strcspn(p, " \t\n");
 			*end = '\0';
-			if (*p == '/' && stat(p, &interp) == 0) {
-				e->dev[1] = interp.st_dev;
-				e->ino[1] = interp.st_ino;
+			if (*p == '/') {
+				_cleanup_close_ int ifd = task_open_abs(c, p, O_PATH | O_CLOEXEC);
+				if (ifd >= 0 && fstat(ifd, &interp) == 0) {
+					e->dev[1] = interp.st_dev;
+					e->ino[1] = interp.st_ino;
+				}
 			}
 		}
 	}

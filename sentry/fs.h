@@ -27,6 +27,8 @@ struct jh_fs_config {
 	size_t nadjust;
 	uint64_t quota_bytes;   /* 0: none */
 	bool as_ids;            /* tasks run as uid/gid (started as root): the gofer too */
+	bool mountns;           /* the tasks see the view as a mount namespace: the
+				 * workspace at /workspace (jh_view_defaults_mountns) */
 	uid_t uid;
 	gid_t gid;
 };
@@ -37,6 +39,10 @@ struct jh_fs;
  * gets its directory added read-only so it can be executed. Errors on user
  * input (a bad --rw path, a policy file) are logged once and return -EINVAL. */
 int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_fs **ret);
+struct jh_mountns_plan;
+/* The view as a mount-namespace plan for the first task (platform/mountns.h),
+ * valid until jh_fs_free(); NULL unless cfg->mountns. */
+const struct jh_mountns_plan *jh_fs_mount_plan(const struct jh_fs *fs);
 /* The host path of the private /tmp (for TMPDIR). */
 const char *jh_fs_tmpdir(const struct jh_fs *fs);
 /* The sandbox's session (for /proc/<pid> membership). */

@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netdb.h>
@@ -64,6 +65,7 @@
 
 #include "base/log.h"
 #include "base/macro.h"
+#include "gofer/view.h"
 #include "sentry/dns.h"
 #include "sentry/sentry-internal.h"
 
@@ -517,6 +519,24 @@ static bool under_workspace(const struct jh_net *n, const char *path)
 	return l && strncmp(path, n->workspace, l) == 0 && path[l] == '/';
 }
 
+/* In the view's mount namespace the task's names of the workspace start with
+ * /workspace (what the socket's fd reads back as): below the workspace when
+ * the same name beneath its host directory is the very socket `fd`. */
+static bool under_workspace_fd(const struct jh_net *n, const char *path, int fd)
+{
+	size_t l = strlen(JH_VIEW_WORKSPACE);
+	char host[PATH_MAX];
+	struct stat a, b;
+
+	if (under_workspace(n, path))
+		return true;
+	if (!n->workspace[0] || strncmp(path, JH_VIEW_WORKSPACE, l) != 0 || path[l] != '/' ||
+	    (size_t)snprintf(host, sizeof(host), "%s%s", n->workspace, path + l) >= sizeof(host))
+		return false;
+	return lstat(host, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 static void escape(char *out, size_t cap, const char *in, size_t len)
 {
 	size_t o = 0;
@@ -536,8 +556,19 @@ static int open_task_relative(struct jh_call *c, const char *path)
 	char cwd[64];
 	_cleanup_close_ int dfd = -1;
 
-	if (path[0] == '/')
-		return open(path, O_PATH | O_CLOEXEC);
+	if (path[0] == '/') {
+		/* As the task's kernel resolves it (its root is the view's mount
+		 * namespace, when there is one); else a host socket by its host
+		 * path, which only an allow-net unix: rule lets through. */
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+		_cleanup_close_ int root = -1;
+		int fd;
+
+		snprintf(cwd, sizeof(cwd), "/proc/%d/root", (int)c->sc->tid);
+		root = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fd = root < 0 ? -1 : (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+		return fd >= 0 ? fd : open(path, O_PATH | O_CLOEXEC);
+	}
 	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", (int)c->sc->tid);
 	dfd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -605,8 +636,9 @@ static void decide_unix(struct jh_call *c, struct jh_net *n, const struct sockad
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->pathfd);
 	cl = readlink(proc, canon, sizeof(canon) - 1);
 	canon[cl > 0 ? cl : 0] = '\0';
-	t->allow = jh_net_policy_check_unix(n->pol, canon, false, under_workspace(n, canon), why);
-	if (under_workspace(n, canon) && !strstr(why, "allow-net"))
+	bool below = under_workspace_fd(n, canon, t->pathfd);
+	t->allow = jh_net_policy_check_unix(n->pol, canon, false, below, why);
+	if (below && !strstr(why, "allow-net"))
 		snprintf(why, sizeof(why), "below the workspace %.200s", n->workspace);
 	t->err = EPERM;
 	snprintf(t->detail, DETAIL_MAX, "dst unix:%.3000s: %s", canon, why);

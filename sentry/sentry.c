@@ -599,6 +599,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		.landlock_fd = ll_fd,
 		.full_trace = cfg->trace,
 		.exec_events = true, /* the exec hook: handle_exec_event() */
+		.mountns = jh_fs_mount_plan(fs),
 	};
 	r = s.ops->spawn(s.p, &sp, &pid);
 	jh_closep(&ll_fd);

@@ -30,6 +30,7 @@
 #include "sentry/fs.h"
 #include "sentry/netpolicy.h"
 #include "platform/layers.h"
+#include "platform/mountns.h"
 #include "platform/limits.h"
 #include "sentry/sentry.h"
 #include "tools/filter-prebuilt.h"
@@ -578,8 +579,21 @@ static void explain(const struct options *o)
 		       geteuid() == 0 ? " (started as root: no user namespace needed)"
 				      : (got & JH_LAYER_USERNS) ? ""
 								: " (no user namespace: the sentry alone holds)");
-		printf("                           (pid, mount, net namespaces and Landlock\n"
-		       "                           filesystem rules: not used yet)\n");
+		printf("                           (pid and net namespaces not used yet)\n");
+		if (got & JH_LAYER_MOUNTNS) {
+			enum jh_mountns_proc proc = JH_MNTNS_PROC_NONE;
+
+			(void)jh_mountns_probe(&proc);
+			printf("  mount namespace          on: a tmpfs root holding binds of the view's\n"
+			       "                           entries (read-only ones ro,nosuid,nodev), the\n"
+			       "                           workspace at %s, /tmp private, a minimal\n"
+			       "                           /dev; /proc: %s\n",
+			       JH_VIEW_WORKSPACE, jh_mountns_proc_describe(proc));
+		} else
+			printf("  mount namespace          off: the host refuses it%s; the view's entries\n"
+			       "                           appear at their host paths, resolved by the\n"
+			       "                           sentry alone\n",
+			       geteuid() != 0 && !(got & JH_LAYER_USERNS) ? " (no user namespace)" : "");
 	}
 	printf("  landlock                 not used\n");
 	printf("  filesystem view          mediated: paths resolved by the sentry beneath the\n"
@@ -605,7 +619,13 @@ static void explain(const struct options *o)
 	else
 		printf("  audit                    on: no state directory (set JHANSI_STATE_DIR)\n");
 	printf("\n");
-	jh_fs_explain(NULL, NULL);
+	{
+		struct jh_fs_config fc = {.mountns = (o->layers & JH_LAYER_MOUNTNS) != 0};
+
+		if (fc.mountns)
+			fc.workspace = "<the workspace's host directory>";
+		jh_fs_explain(&fc, NULL);
+	}
 	printf("\n");
 	jh_sentry_explain_fates(stdout);
 }
@@ -647,10 +667,11 @@ static char *policy_text(const struct options *o, bool drop_ids)
 		     "limits.pids=%llu\n"
 		     "limits.timeout_ms=%lld\n"
 		     "network=%s\n"
-		     "view=host\n",
+		     "view=%s\n",
 		     o->nenv, JH_VERSION, o->hostname ? o->hostname : JH_DEFAULT_HOSTNAME,
 		     drop_ids ? "65534:65534" : "caller", (unsigned long long)o->memory,
-		     (unsigned long long)o->pids, (long long)o->timeout_ms, net ? net : "none") < 0)
+		     (unsigned long long)o->pids, (long long)o->timeout_ms, net ? net : "none",
+		     o->layers & JH_LAYER_MOUNTNS ? "mountns" : "host") < 0)
 		return NULL;
 	return s;
 }
@@ -810,6 +831,22 @@ static int workspace_command(const struct options *o)
 	return 0;
 }
 
+/* The first task's starting directory as a path of its view: --cwd, or the
+ * workspace. In the mount namespace the workspace is at /workspace, and a
+ * --cwd beneath its host path is given there too. */
+static const char *start_dir(const struct options *o, const char *ws_path, bool mountns,
+			     char *buf, size_t len)
+{
+	size_t l = strlen(ws_path);
+
+	if (!o->cwd)
+		return mountns ? JH_VIEW_WORKSPACE : ws_path;
+	if (mountns && strncmp(o->cwd, ws_path, l) == 0 && (!o->cwd[l] || o->cwd[l] == '/') &&
+	    (size_t)snprintf(buf, len, "%s%s", JH_VIEW_WORKSPACE, o->cwd + l) < len)
+		return buf;
+	return o->cwd;
+}
+
 static int exit_code_of(const struct jh_run_result *res, bool memory_killed)
 {
 	int st = res->exit.wait_status;
@@ -845,7 +882,8 @@ int main(int argc, char **argv)
 	int64_t start_wall, start_mono;
 	int log_fd = STDERR_FILENO;
 	int r, code;
-	bool drop_ids = geteuid() == 0;
+	bool drop_ids = geteuid() == 0, mountns;
+	char cwd_buf[PATH_MAX];
 	char reason[256] = "";
 
 	/* Before any thread exists: these are forwarded to the sandbox. */
@@ -859,6 +897,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_JHANSI;
 	if (o.explain) {
+		o.layers = jh_layers_probe();
 		explain(&o);
 		return 0;
 	}
@@ -875,8 +914,13 @@ int main(int argc, char **argv)
 			 strerror(-r), r == -ENOENT ? " (set JHANSI_STATE_DIR)" : "");
 		return EXIT_JHANSI;
 	}
-	/* The workspace is $HOME and the starting directory. */
-	home = ws_path;
+	/* Namespace backstops, probed first: whether the mount namespace is
+	 * entered decides where the workspace appears. */
+	o.layers = jh_layers_probe();
+	mountns = (o.layers & JH_LAYER_MOUNTNS) != 0;
+	/* The workspace is $HOME and the starting directory: at /workspace in the
+	 * mount namespace, else at its host path. */
+	home = mountns ? JH_VIEW_WORKSPACE : ws_path;
 	r = jh_sentry_build_env(environ, o.env_pass, home,
 				drop_ids ? "nobody" : getenv("USER"), &envp);
 	if (r < 0) {
@@ -912,7 +956,6 @@ int main(int argc, char **argv)
 										 : "limits-watchdog";
 
 	/* Namespace backstops: enter what this host allows; --require insists. */
-	o.layers = jh_layers_probe();
 	if (o.require & ~o.layers) {
 		char missing[128];
 
@@ -963,12 +1006,14 @@ int main(int argc, char **argv)
 		.nadjust = o.nfs_adjust,
 		.quota_bytes = o.disk_quota,
 		.as_ids = drop_ids,
+		.mountns = mountns,
 		.uid = SANDBOX_UID,
 		.gid = SANDBOX_GID,
 	};
 	cfg.fs = &fscfg;
 	cmd = (struct jh_sentry_command){
-		.path = path, .argv = o.argv, .envp = envp, .cwd = o.cwd ? o.cwd : ws_path};
+		.path = path, .argv = o.argv, .envp = envp,
+		.cwd = start_dir(&o, ws_path, mountns, cwd_buf, sizeof(cwd_buf))};
 	r = jh_limits_start(limits);
 	if (r >= 0)
 		r = jh_sentry_run(&cfg, &cmd, &res);
