@@ -43,6 +43,8 @@ uint64_t jh_landlock_fs_rights(int abi)
 		r |= JH_LL_FS_REFER;
 	if (abi >= 3)
 		r |= JH_LL_FS_TRUNCATE;
+	if (abi >= 5)
+		r |= JH_LL_FS_IOCTL_DEV;
 	return abi >= 1 ? r : 0;
 }
 

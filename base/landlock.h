@@ -23,7 +23,13 @@
 #define JH_LL_FS_MAKE_SYM (1ULL << 12)
 #define JH_LL_FS_REFER (1ULL << 13)    /* ABI 2 */
 #define JH_LL_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
+#define JH_LL_FS_IOCTL_DEV (1ULL << 15) /* ABI 5: ioctl on a device opened under the domain */
 #define JH_LL_FS_READ (JH_LL_FS_EXECUTE | JH_LL_FS_READ_FILE | JH_LL_FS_READ_DIR)
+/* The rights that apply to a file (not a directory): a rule on a file with
+ * any other right is refused (EINVAL). */
+#define JH_LL_FS_FILE                                                                       \
+	(JH_LL_FS_EXECUTE | JH_LL_FS_WRITE_FILE | JH_LL_FS_READ_FILE | JH_LL_FS_TRUNCATE |  \
+	 JH_LL_FS_IOCTL_DEV)
 
 #define JH_LL_NET_BIND_TCP (1ULL << 0)    /* ABI 4 */
 #define JH_LL_NET_CONNECT_TCP (1ULL << 1) /* ABI 4 */

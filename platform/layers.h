@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/landlock.h"
@@ -22,14 +23,16 @@ enum jh_layer {
 					    * socket of, a process outside the sandbox */
 	JH_LAYER_LANDLOCK_NET = 1u << 5,   /* ABI 4: no TCP bind or connect of their own
 					    * (the sentry performs the allowed ones) */
-	JH_LAYER_MOUNTNS = 1u << 7,       /* mount namespace holding the view (mountns.h) */
+	JH_LAYER_LANDLOCK_FS = 1u << 6,    /* ABI 1: the view's filesystem policy, for what
+					    * the tasks open and execute themselves */
 };
 
 #define JH_LAYERS_NS_ALL (JH_LAYER_USERNS | JH_LAYER_IPCNS | JH_LAYER_UTSNS | JH_LAYER_CGROUPNS)
-#define JH_LAYERS_LANDLOCK (JH_LAYER_LANDLOCK_SCOPE | JH_LAYER_LANDLOCK_NET)
+#define JH_LAYERS_LANDLOCK                                                                  \
+	(JH_LAYER_LANDLOCK_SCOPE | JH_LAYER_LANDLOCK_NET | JH_LAYER_LANDLOCK_FS)
 
 /* "userns", "ipcns", "utsns", "cgroupns", "landlock-scope", "landlock-net",
- * "mountns". */
+ * "landlock-fs". */
 const char *jh_layer_name(enum jh_layer l);
 /* Parses a comma list of layer names ("userns,ipcns"); -EINVAL naming nothing. */
 int jh_layers_parse(const char *list, unsigned *ret);
@@ -49,11 +52,48 @@ unsigned jh_layers_enter(unsigned want, const char *hostname);
 unsigned jh_layers_probe(void);
 
 
+/* The filesystem layer's rights by kind of view entry (masked by what the
+ * kernel's ABI handles). Read-only: read, list and execute (the kernel opens
+ * an ELF interpreter with the task's rights). Devices: read, write, truncate
+ * and ioctl what exists, never execute or create. /proc: read and list (an
+ * exec through /proc/<pid>/exe is checked at its target). Read-write: all. */
+#define JH_LL_ACCESS_RO JH_LL_FS_READ
+#define JH_LL_ACCESS_DEV                                                                    \
+	(JH_LL_FS_READ_FILE | JH_LL_FS_READ_DIR | JH_LL_FS_WRITE_FILE | JH_LL_FS_TRUNCATE |  \
+	 JH_LL_FS_IOCTL_DEV)
+#define JH_LL_ACCESS_PROC (JH_LL_FS_READ_FILE | JH_LL_FS_READ_DIR)
+#define JH_LL_ACCESS_RW UINT64_MAX
+
+/* One host path of the filesystem layer: the rights allowed beneath it, or 0
+ * for a path cut out of what contains it (a hidden entry, a skeleton). */
+struct jh_ll_path {
+	const char *host; /* absolute, normalised (no "//", ".", "..", trailing "/") */
+	uint64_t access;  /* JH_LL_ACCESS_* or JH_LL_FS_* bits */
+};
+
+/* What became of the filesystem paths. Landlock only allows (a rule grants
+ * beneath a directory, rules add up), so a path with fewer rights beneath an
+ * allowed one (a hidden /etc/shadow in /etc) is a hole: when the containing
+ * entry gives no right to create (its children are fixed for the run), the
+ * entry's rule is replaced by rules on each of its other children, down to
+ * the hole; children the host adds during the run get nothing. Beneath an
+ * entry that may create (read-write), the hole is left to the sentry alone. */
+struct jh_ll_fs_report {
+	unsigned rules;      /* rules added */
+	unsigned cut;        /* holes cut out by allowing their siblings one by one */
+	unsigned unenforced; /* holes beneath a writable entry: the sentry's alone */
+	unsigned skipped;    /* paths missing on the host, or unreadable directories
+			      * on the way to a hole (nothing allowed there) */
+};
+
 /* Builds, in the supervisor, a Landlock ruleset for the JH_LAYER_LANDLOCK_*
  * layers in `want` that the kernel supports; returns its fd (close-on-exec)
  * and the layers it covers in *ret_layers, or -errno (-EOPNOTSUPP when none
- * is supported). The first task enforces it with jh_landlock_enforce() after
- * NO_NEW_PRIVS. */
-int jh_landlock_ruleset(unsigned want, unsigned *ret_layers);
+ * is supported). The filesystem layer handles every right the ABI knows and
+ * allows `fs` (n entries; see struct jh_ll_fs_report for holes); `report`
+ * may be NULL. The first task enforces the ruleset with jh_landlock_enforce()
+ * after NO_NEW_PRIVS. */
+int jh_landlock_ruleset(unsigned want, const struct jh_ll_path *fs, size_t n,
+			unsigned *ret_layers, struct jh_ll_fs_report *report);
 
 #endif

@@ -279,6 +279,11 @@ const char *jh_fs_tmpdir(const struct jh_fs *fs)
 	return fs->tmpdir;
 }
 
+const struct jh_view *jh_fs_view(const struct jh_fs *fs)
+{
+	return &fs->view;
+}
+
 void jh_fs_set_sandbox(struct jh_fs *fs, pid_t sid)
 {
 	fs->vfs.sandbox_sid = sid;

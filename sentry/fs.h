@@ -45,6 +45,8 @@ struct jh_mountns_plan;
 const struct jh_mountns_plan *jh_fs_mount_plan(const struct jh_fs *fs);
 /* The host path of the private /tmp (for TMPDIR). */
 const char *jh_fs_tmpdir(const struct jh_fs *fs);
+/* The view (finished), for the Landlock filesystem layer (fs-landlock.h). */
+const struct jh_view *jh_fs_view(const struct jh_fs *fs);
 /* The sandbox's session (for /proc/<pid> membership). */
 void jh_fs_set_sandbox(struct jh_fs *fs, pid_t sid);
 /* True when the gofer died or stalled during the run. */

@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "sentry/fs.h"
+#include "sentry/fs-landlock.h"
 #include "platform/layers.h"
 #include "platform/forensics.h"
 #include "sentry/net.h"
@@ -572,9 +573,11 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	r = s.ops->create(&s.p);
 	if (r < 0)
 		goto out;
-	/* Landlock: what the tasks may do themselves (the sentry is outside). */
+	/* Landlock: what the tasks may do themselves (the sentry is outside),
+	 * the filesystem part mirroring the view. */
 	if (cfg->layers & JH_LAYERS_LANDLOCK) {
-		r = jh_landlock_ruleset(cfg->layers & JH_LAYERS_LANDLOCK, &ll_layers);
+		r = jh_view_landlock_ruleset(jh_fs_view(fs), cfg->layers & JH_LAYERS_LANDLOCK,
+					     &ll_layers, NULL);
 		if (r >= 0)
 			ll_fd = r;
 		else if (r != -EOPNOTSUPP)

@@ -101,7 +101,7 @@ static void usage(FILE *out)
 	      "                         instead of the workspace; $HOME stays the workspace\n"
 	      "  --require LAYERS       fail (exit 125) unless these namespaces can be used:\n"
 	      "                         a comma list of userns, ipcns, utsns, cgroupns,\n"
-	      "                         landlock-scope, landlock-net\n"
+	      "                         landlock-scope, landlock-net, landlock-fs\n"
 	      "  --platform NAME        interception backend: unotify (default; seccomp user\n"
 	      "                         notification), ptrace (seccomp trace stops), or auto\n"
 	      "                         (ptrace where no seccomp listener can be created);\n"
@@ -398,7 +398,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (jh_layers_parse(optarg, &o->require) < 0)
 				return jh_log_errno(-EINVAL,
 						    "invalid --require '%s': a comma list of userns, "
-						    "ipcns, utsns, cgroupns, landlock-scope, landlock-net",
+						    "ipcns, utsns, cgroupns, landlock-scope, landlock-net, "
+						    "landlock-fs",
 						    optarg);
 			break;
 		case OPT_PLATFORM:
@@ -510,6 +511,32 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return resolve_platform(o);
 }
 
+/* The Landlock layers (platform/layers.h), as this kernel's ABI allows them. */
+static void explain_landlock(void)
+{
+	int abi = jh_landlock_abi();
+
+	if (abi < 1) {
+		printf("  landlock                 unavailable (not in this kernel)\n");
+		return;
+	}
+	printf("  landlock                 ABI %d, on what the tasks do themselves (the sentry\n"
+	       "                           is outside it):\n", abi);
+	printf("    landlock-fs            the view again, kept by the kernel (exec, and the\n"
+	       "                           ptrace platform's checked opens): ro entries read and\n"
+	       "                           execute, rw entries everything, devices read, write\n"
+	       "                           and ioctl, /proc read; a hidden entry is cut out of\n"
+	       "                           a ro entry (its siblings allowed one by one, the\n"
+	       "                           directories on the way listable), beneath a rw entry\n"
+	       "                           it is the sentry's alone\n");
+	printf("    landlock-net           %s\n", abi >= 4 ? "no TCP bind or connect of their own"
+							 : "unavailable (ABI 4)");
+	printf("    landlock-scope         %s\n",
+	       abi >= 6 ? "no signal to, no abstract unix socket of, a process\n"
+			  "                           outside the sandbox"
+			: "unavailable (ABI 6)");
+}
+
 static void explain(const struct options *o)
 {
 	const struct jh_platform_ops *ops = jh_platform_by_name(o->platform);
@@ -595,7 +622,7 @@ static void explain(const struct options *o)
 			       "                           sentry alone\n",
 			       geteuid() != 0 && !(got & JH_LAYER_USERNS) ? " (no user namespace)" : "");
 	}
-	printf("  landlock                 not used\n");
+	explain_landlock();
 	printf("  filesystem view          mediated: paths resolved by the sentry beneath the\n"
 	       "                           view's entries; changes performed by the gofer\n");
 	if (o->net && jh_net_policy_is_host(o->net))

@@ -11,9 +11,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/macro.h"
 #include "platform/layers.h"
 
 static void skip_or_fail(const char *why)
@@ -73,7 +75,7 @@ Test(layers, landlock_refuses_signals_out_and_tcp_of_the_tasks_own)
 		skip_or_fail("Landlock ABI 6 (Linux 6.12) is not available");
 		return;
 	}
-	ll_fd = jh_landlock_ruleset(JH_LAYERS_LANDLOCK, &got);
+	ll_fd = jh_landlock_ruleset(JH_LAYERS_LANDLOCK, NULL, 0, &got, NULL);
 	cr_assert_geq(ll_fd, 0, "%s", strerror(-ll_fd));
 	cr_assert_eq(got, JH_LAYERS_LANDLOCK);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -169,4 +171,162 @@ Test(layers, landlock_filesystem_rules_allow_only_what_they_name)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 15, "status 0x%x", st);
 	snprintf(path, sizeof(path), "rm -rf '%s' '%s'", ro, rw);
 	cr_assert_eq(system(path), 0);
+}
+
+/* The filesystem layer's builder (jh_landlock_ruleset with paths), with no
+ * sentry at all: a child that enforces only this ruleset may read and
+ * execute beneath a read-only path but not the holes cut out of it, may
+ * create beneath a read-write one, and may neither open nor execute
+ * anything elsewhere. The system directories are allowed as the default
+ * view allows them, so that an exec finds its ELF interpreter. */
+static char fs_top[] = "/tmp/jhansi-test-llfs-XXXXXX";
+
+static void fs_file(const char *rel, const char *content, mode_t mode)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", fs_top, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	cr_assert_geq(fd, 0, "%s: %s", p, strerror(errno));
+	cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+}
+
+static void fs_dir(const char *rel)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", fs_top, rel);
+	cr_assert_eq(mkdir(p, 0755), 0, "%s: %s", p, strerror(errno));
+}
+
+/* In the child: 0 when open(rel, flags) succeeds, else errno. */
+static int fs_try_open(const char *rel, int flags)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", fs_top, rel);
+	fd = open(p, flags | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* In the child: the exit status of rel run by execve, or 200 + errno. */
+static int fs_try_exec(const char *rel)
+{
+	char p[256];
+	char *argv[] = {p, NULL};
+	int st;
+	pid_t pid;
+
+	snprintf(p, sizeof(p), "%s/%s", fs_top, rel);
+	pid = fork();
+	if (pid < 0)
+		return 199;
+	if (pid == 0) {
+		execve(p, argv, (char *[]){NULL});
+		_exit(200 + errno);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 198;
+	return WEXITSTATUS(st);
+}
+
+Test(layers, landlock_fs_layer_mirrors_allowed_paths_and_cuts_out_holes)
+{
+	char ro[160], rw[160], rwro[160], hole1[160], hole2[160], rwhole[160];
+	int abi = jh_landlock_abi(), st, fds[2], bad = -1;
+	struct jh_ll_fs_report rep = {0};
+	unsigned got = 0;
+	int rs;
+	pid_t pid;
+
+	if (abi < 1) {
+		skip_or_fail("Landlock is not available");
+		return;
+	}
+	cr_assert(mkdtemp(fs_top));
+	fs_dir("ro");
+	fs_dir("ro/sub");
+	fs_dir("rw");
+	fs_dir("out");
+	fs_file("ro/a", "a", 0644);
+	fs_file("ro/secret", "s", 0644);
+	fs_file("ro/sub/c", "c", 0644);
+	fs_file("ro/sub/hidden", "h", 0644);
+	fs_file("ro/run.sh", "#!/bin/sh\nexit 7\n", 0755);
+	fs_file("out/run.sh", "#!/bin/sh\nexit 7\n", 0755);
+	fs_file("rw/run.sh", "#!/bin/sh\nexit 8\n", 0755);
+	fs_file("rw/hidden", "h", 0644);
+	snprintf(ro, sizeof(ro), "%s/ro", fs_top);
+	snprintf(rw, sizeof(rw), "%s/rw", fs_top);
+	snprintf(hole1, sizeof(hole1), "%s/ro/secret", fs_top);
+	snprintf(hole2, sizeof(hole2), "%s/ro/sub/hidden", fs_top);
+	snprintf(rwhole, sizeof(rwhole), "%s/rw/hidden", fs_top);
+	snprintf(rwro, sizeof(rwro), "%s/rw/run.sh", fs_top);
+	{
+		const struct jh_ll_path paths[] = {
+			{"/usr", JH_LL_ACCESS_RO},   {"/bin", JH_LL_ACCESS_RO},
+			{"/lib", JH_LL_ACCESS_RO},   {"/lib64", JH_LL_ACCESS_RO},
+			{"/etc", JH_LL_ACCESS_RO},   {"/dev/null", JH_LL_ACCESS_DEV},
+			{ro, JH_LL_ACCESS_RO},       {hole1, 0},
+			{hole2, 0},                  {rw, JH_LL_ACCESS_RW},
+			{rwhole, 0},                 {rwro, JH_LL_ACCESS_RO},
+			{"/nonexistent-llfs", JH_LL_ACCESS_RO},
+		};
+		rs = jh_landlock_ruleset(JH_LAYER_LANDLOCK_FS, paths, JH_ARRAY_SIZE(paths), &got,
+					 &rep);
+	}
+	cr_assert_geq(rs, 0, "%s", strerror(-rs));
+	cr_assert_eq(got, JH_LAYER_LANDLOCK_FS);
+	cr_assert_eq(rep.cut, 2, "holes cut out: %u", rep.cut);
+	/* beneath the read-write entry: rw/hidden, and rw/run.sh with fewer rights */
+	cr_assert_eq(rep.unenforced, 2, "holes left to the sentry: %u", rep.unenforced);
+	cr_assert_eq(rep.skipped, 1, "paths skipped: %u", rep.skipped);
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || jh_landlock_enforce(rs) < 0)
+			_exit(100);
+		bad = 0;
+		bad |= (fs_try_open("ro/a", O_RDONLY) != 0) << 0;
+		bad |= (fs_try_open("ro/sub/c", O_RDONLY) != 0) << 1;
+		bad |= (fs_try_open("ro/secret", O_RDONLY) != EACCES) << 2;
+		bad |= (fs_try_open("ro/sub/hidden", O_RDONLY) != EACCES) << 3;
+		bad |= (fs_try_open("ro/a", O_WRONLY) != EACCES) << 4;
+		bad |= (fs_try_open("ro/new", O_WRONLY | O_CREAT) != EACCES) << 5;
+		bad |= (fs_try_open("out/run.sh", O_RDONLY) != EACCES) << 6;
+		bad |= (fs_try_open("rw/new", O_WRONLY | O_CREAT) != 0) << 7;
+		bad |= (fs_try_exec("ro/run.sh") != 7) << 8;    /* exec inside: runs */
+		bad |= (fs_try_exec("rw/run.sh") != 8) << 9;
+		bad |= (fs_try_exec("out/run.sh") != 200 + EACCES) << 10; /* outside: kernel says no */
+		bad |= (open("/dev/null", O_WRONLY | O_CLOEXEC) < 0) << 11;
+		bad |= (open("/proc/self/status", O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
+		       << 12;
+		/* a directory cut around a hole still lists (names only) */
+		bad |= (fs_try_open("ro/sub", O_RDONLY | O_DIRECTORY) != 0) << 13;
+		bad |= (fs_try_open("out", O_RDONLY | O_DIRECTORY) != EACCES) << 14;
+		/* the hole's siblings keep exactly the entry's rights */
+		bad |= (fs_try_open("ro/sub/c", O_WRONLY) != EACCES) << 15;
+		(void)!write(fds[1], &bad, sizeof(bad));
+		_exit(0);
+	}
+	close(fds[1]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+	cr_assert_eq(read(fds[0], &bad, sizeof(bad)), (ssize_t)sizeof(bad));
+	close(fds[0]);
+	/* bit n: check n above went the wrong way */
+	cr_assert_eq(bad, 0, "wrong outcomes: 0x%x", bad);
+	close(rs);
+	{
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fs_top);
+		cr_assert_eq(system(cmd), 0);
+	}
 }
