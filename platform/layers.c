@@ -21,6 +21,7 @@
 
 #include "base/landlock.h"
 #include "base/macro.h"
+#include "platform/mountns.h"
 
 static const struct {
 	enum jh_layer layer;
@@ -33,6 +34,7 @@ static const struct {
 	{JH_LAYER_LANDLOCK_SCOPE, "landlock-scope"},
 	{JH_LAYER_LANDLOCK_NET, "landlock-net"},
 	{JH_LAYER_LANDLOCK_FS, "landlock-fs"},
+	{JH_LAYER_MOUNTNS, "mountns"},
 };
 
 const char *jh_layer_name(enum jh_layer l)
@@ -426,6 +428,8 @@ unsigned jh_layers_probe(void)
 	}
 	if (pid == 0) {
 		unsigned m = jh_layers_enter(JH_LAYERS_NS_ALL, NULL);
+		if (jh_mountns_try())
+			m |= JH_LAYER_MOUNTNS;
 		(void)!write(fds[1], &m, sizeof(m));
 		_exit(0);
 	}
