@@ -3,8 +3,9 @@
  * Server: started as a grandchild of jhansi-exec, it keeps only its socket and
  * stderr, opens the host object of every view entry with O_PATH and sends the
  * fds to the sentry, snapshots the workspace (for the change set and the
- * quota), confines itself (no_new_privs, not dumpable, a seccomp filter that
- * refuses network, exec, ptrace, namespaces and mounts), then serves one
+ * quota), confines itself (no_new_privs, not dumpable, Landlock, a seccomp
+ * allowlist: file operations, its socket, memory — no network, exec, ptrace,
+ * namespaces or mounts), then serves one
  * request at a time. Every request names a directory fd (received with the
  * request), the entry the sentry found it in, and a final name; the gofer
  * checks the entry is read-write and the directory lies beneath the entry's
@@ -449,34 +450,46 @@ static void confine_landlock(const struct jh_gofer_config *cfg, const int *fds)
 	close(rs);
 }
 
+/* The gofer's own seccomp filter: an allowlist of what serving the protocol
+ * takes — file operations relative to held directory fds (and through
+ * /proc/self/fd for the ones that have no *at form), its socket, memory,
+ * signals, time, exit. Everything else fails with EPERM: no new processes or
+ * programs, no network, no mounts, no ptrace, no signals to others. */
 static void confine(void)
 {
-	static const int deny[] = {
-		SCMP_SYS(socket),	  SCMP_SYS(socketpair),	    SCMP_SYS(connect),
-		SCMP_SYS(bind),		  SCMP_SYS(listen),	    SCMP_SYS(accept),
-		SCMP_SYS(accept4),	  SCMP_SYS(execve),	    SCMP_SYS(execveat),
-		SCMP_SYS(ptrace),	  SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-		SCMP_SYS(fork),		  SCMP_SYS(vfork),	    SCMP_SYS(clone),
-		SCMP_SYS(clone3),	  SCMP_SYS(mount),	    SCMP_SYS(umount2),
-		SCMP_SYS(pivot_root),	  SCMP_SYS(chroot),	    SCMP_SYS(setns),
-		SCMP_SYS(unshare),	  SCMP_SYS(bpf),	    SCMP_SYS(io_uring_setup),
-		SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(keyctl),
-		SCMP_SYS(add_key),	  SCMP_SYS(perf_event_open), SCMP_SYS(userfaultfd),
-		SCMP_SYS(kill),		  SCMP_SYS(tgkill),	    SCMP_SYS(pidfd_open),
-		SCMP_SYS(pidfd_getfd),	  SCMP_SYS(open_tree),	    SCMP_SYS(move_mount),
-		SCMP_SYS(fsopen),	  SCMP_SYS(fsmount),	    SCMP_SYS(init_module),
-		SCMP_SYS(finit_module),	  SCMP_SYS(kexec_load),
+	static const char *const allow[] = {
+		/* files, on held fds */
+		"openat", "openat2", "open", "close", "close_range", "read", "pread64", "readv",
+		"write", "pwrite64", "writev", "lseek", "fstat", "newfstatat", "stat", "lstat",
+		"statx", "statfs", "fstatfs", "getdents64", "fcntl", "dup", "dup3", "mkdirat",
+		"mknodat", "unlinkat", "renameat2", "renameat", "linkat", "symlinkat", "readlinkat",
+		"readlink", "fchmod", "fchmodat", "fchmodat2", "chmod", "fchown", "fchownat",
+		"lchown", "ftruncate", "truncate", "fallocate", "utimensat", "faccessat",
+		"faccessat2", "access", "setxattr", "lsetxattr", "fsetxattr", "getxattr",
+		"lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr",
+		"lremovexattr", "fremovexattr", "fsync", "fdatasync", "umask", "getcwd",
+		/* its socket to the sentry */
+		"sendmsg", "recvmsg", "sendto", "recvfrom", "poll", "ppoll",
+		/* memory, threads of libc, signals, time, identity, exit */
+		"brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "futex", "set_robust_list",
+		"rseq", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+		"restart_syscall", "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday",
+		"getrandom", "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
+		"getppid", "sched_yield", "sched_getaffinity", "prlimit64", "getrlimit", "uname",
+		"exit", "exit_group", "wait4", "waitid",
 	};
 	scmp_filter_ctx ctx;
 
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx)
 		return;
-	for (size_t i = 0; i < JH_ARRAY_SIZE(deny); i++)
-		if (deny[i] >= 0)
-			(void)seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), deny[i], 0);
+	for (size_t i = 0; i < JH_ARRAY_SIZE(allow); i++) {
+		int nr = seccomp_syscall_resolve_name(allow[i]);
+		if (nr != __NR_SCMP_ERROR)
+			(void)seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
 	if (seccomp_load(ctx) < 0)
 		jh_warn("gofer: installing its seccomp filter failed");
 	seccomp_release(ctx);

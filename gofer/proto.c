@@ -29,6 +29,8 @@ static int fixbuf_write(void *data, const char *buf, size_t len)
 		b->overflow = true;
 		return -1;
 	}
+	if (len == 0)
+		return 0; /* buf may be NULL (an empty string) */
 	memcpy(b->p + b->len, buf, len);
 	b->len += len;
 	return 0;
@@ -81,6 +83,10 @@ static bool get_str(const msgpack_object *o, char *dst, size_t cap)
 {
 	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap)
 		return false;
+	if (o->via.str.size == 0) { /* ptr may be NULL */
+		dst[0] = '\0';
+		return true;
+	}
 	if (memchr(o->via.str.ptr, '\0', o->via.str.size))
 		return false;
 	memcpy(dst, o->via.str.ptr, o->via.str.size);
