@@ -101,7 +101,7 @@ static void usage(FILE *out)
 	      "                         instead of the workspace; $HOME stays the workspace\n"
 	      "  --require LAYERS       fail (exit 125) unless these namespaces can be used:\n"
 	      "                         a comma list of userns, ipcns, utsns, cgroupns,\n"
-	      "                         landlock-scope, landlock-net, landlock-fs\n"
+	      "                         mountns, landlock-scope, landlock-net, landlock-fs\n"
 	      "  --platform NAME        interception backend: unotify (default; seccomp user\n"
 	      "                         notification), ptrace (seccomp trace stops), or auto\n"
 	      "                         (ptrace where no seccomp listener can be created);\n"
@@ -398,8 +398,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (jh_layers_parse(optarg, &o->require) < 0)
 				return jh_log_errno(-EINVAL,
 						    "invalid --require '%s': a comma list of userns, "
-						    "ipcns, utsns, cgroupns, landlock-scope, landlock-net, "
-						    "landlock-fs",
+						    "ipcns, utsns, cgroupns, mountns, landlock-scope, "
+						    "landlock-net, landlock-fs",
 						    optarg);
 			break;
 		case OPT_PLATFORM:
