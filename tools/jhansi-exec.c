@@ -47,6 +47,12 @@
 #define SANDBOX_UID 65534
 #define SANDBOX_GID 65534
 
+/* The file-descriptor hog's bound: the sandbox may raise its soft
+ * RLIMIT_NOFILE to the hard one (setrlimit passes), which many hosts set at
+ * 1M or more, and every open file is kernel memory no --memory sees. 65536
+ * open files stay in tens of MiB. */
+#define SANDBOX_MAX_NOFILE 65536
+
 #define MAX_ENV_PASS 128
 #define MAX_PROMPT (1024 * 1024)
 
@@ -968,6 +974,14 @@ int main(int argc, char **argv)
 	}
 
 	rlimits[nrl++] = (struct jh_rlimit){RLIMIT_CORE, 0, 0};
+	{
+		struct rlimit nofile;
+
+		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max > SANDBOX_MAX_NOFILE)
+			rlimits[nrl++] = (struct jh_rlimit){
+				RLIMIT_NOFILE, JH_MIN(nofile.rlim_cur, SANDBOX_MAX_NOFILE),
+				SANDBOX_MAX_NOFILE};
+	}
 	/* --memory, --pids: a cgroup v2 of the run's own, or the watchdog and
 	 * its rlimit backstops (platform/limits.h) */
 	r = jh_limits_new(&(struct jh_limits_config){.memory = o.memory, .pids = o.pids},

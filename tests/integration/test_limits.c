@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -174,6 +175,35 @@ Test(limits, memory_limit_leaves_runs_under_it_and_reservations_alone, .timeout 
 	RUN(r, "--audit", "off", "--memory", "256M", "--", prog_path("memhog"), "reserve", "2048");
 	cr_assert_eq(r.status, 0, "status %d out %s err %s", r.status, r.out, r.err);
 	cr_assert_str_eq(r.out, "reserved\n");
+	run_result_free(&r);
+}
+
+/* A file-descriptor hog raises its soft limit to the hard one and opens
+ * until refused: the sandbox's hard limit is at most 65536 whatever the
+ * caller's (raised to 1M here when the test may), the hog ends with EMFILE
+ * and a normal status, and the host still runs the next command. */
+Test(limits, a_file_descriptor_hog_ends_at_the_sandbox_bound, .timeout = 120)
+{
+	struct run_result r;
+	struct rlimit rl;
+	long n = -1;
+	unsigned long long max = 0;
+	char err[32] = "";
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < (1u << 20)) {
+		rl.rlim_max = 1u << 20; /* only as root: otherwise stays as it was */
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	RUN(r, "--audit", "off", "--", prog_path("memhog"), "fds");
+	cr_assert_eq(r.status, 0, "status %d out %s err %s", r.status, r.out, r.err);
+	cr_assert_eq(sscanf(r.out, "fds %ld %31s max %llu", &n, err, &max), 3, "%s", r.out);
+	cr_assert_str_eq(err, "EMFILE", "%s", r.out);
+	cr_assert_leq(max, 65536, "%s", r.out);
+	cr_assert_leq(n, 65536, "%s", r.out);
+	cr_assert_gt(n, 0, "%s", r.out);
+	run_result_free(&r);
+	RUN(r, "--audit", "off", "--", "true");
+	cr_assert_eq(r.status, 0);
 	run_result_free(&r);
 }
 
