@@ -1,6 +1,6 @@
 /* The view as the Landlock filesystem layer: a second, kernel-enforced copy
  * of the filesystem policy for what the tasks do in their own context (exec,
- * and on the ptrace platform the opens the sentry checked and let through). */
+ * and any call the sentry checks and then lets the kernel run). */
 #ifndef JH_SENTRY_FS_LANDLOCK_H
 #define JH_SENTRY_FS_LANDLOCK_H
 

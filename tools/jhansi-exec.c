@@ -528,8 +528,8 @@ static void explain_landlock(void)
 	}
 	printf("  landlock                 ABI %d, on what the tasks do themselves (the sentry\n"
 	       "                           is outside it):\n", abi);
-	printf("    landlock-fs            the view again, kept by the kernel (exec, and the\n"
-	       "                           ptrace platform's checked opens): ro entries read and\n"
+	printf("    landlock-fs            the view again, kept by the kernel (exec, and any\n"
+	       "                           call checked and let through): ro entries read and\n"
 	       "                           execute, rw entries everything, devices read, write\n"
 	       "                           and ioctl, /proc read; a hidden entry is cut out of\n"
 	       "                           a ro entry (its siblings allowed one by one, the\n"

@@ -1,7 +1,7 @@
 /* The Landlock filesystem layer built from the view (sentry/fs-landlock.c),
  * enforced alone in a forked child, with no sentry: the backstop for what the
- * tasks do in their own context (exec, and the ptrace platform's checked
- * opens) if the sentry ever decided wrong. The default view plus a
+ * tasks do in their own context (exec, and any call checked and let
+ * through) if the sentry ever decided wrong. The default view plus a
  * read-only directory of the test's own with a hidden file in it; a second
  * directory of the test's own stays outside the view. */
 #include <criterion/criterion.h>
