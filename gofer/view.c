@@ -310,6 +310,31 @@ int jh_view_longest(const struct jh_view *v, const char *path, const char **ret_
 	return best;
 }
 
+int jh_view_host_to_view(const struct jh_view *v, const char *host, char *out, size_t cap)
+{
+	size_t best_len = 0;
+	int best = -1;
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct jh_mount *m = &v->m[i];
+		size_t l = strlen(m->host);
+
+		if ((m->kind != JH_MOUNT_RO && m->kind != JH_MOUNT_RW) ||
+		    strcmp(m->path, m->host) == 0 || l <= best_len)
+			continue;
+		if (strncmp(host, m->host, l) == 0 && (host[l] == '\0' || host[l] == '/')) {
+			best = (int)i;
+			best_len = l;
+		}
+	}
+	if (best < 0)
+		return -ENOENT;
+	if ((size_t)snprintf(out, cap, "%s%s", strcmp(v->m[best].path, "/") ? v->m[best].path : "",
+			     host + best_len) >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 void jh_view_free(struct jh_view *v)
 {
 	for (size_t i = 0; i < v->n; i++) {

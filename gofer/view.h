@@ -80,6 +80,14 @@ int jh_view_find(const struct jh_view *v, const char *path, size_t len);
  * *ret_rest points into `path` after the prefix and its slash ("" for exact). */
 int jh_view_longest(const struct jh_view *v, const char *path, const char **ret_rest);
 
+/* The view path under which host path `host` appears through an entry mapped
+ * elsewhere (the workspace at /workspace, the private tmp at /tmp): the
+ * read-only or read-write entry whose host path is the longest component-wise
+ * prefix of `host`, among those whose view path differs from it. -ENOENT when
+ * no such entry holds it, -ENAMETOOLONG. A name for display (readlink of
+ * procfs links), never a decision: lexical, like every query here. */
+int jh_view_host_to_view(const struct jh_view *v, const char *host, char *out, size_t cap);
+
 void jh_view_free(struct jh_view *v);
 
 #endif

@@ -989,6 +989,18 @@ static void do_readlink(struct jh_call *c, int di, int pi, uint64_t buf, int64_t
 		n = readlinkat(w.fd, "", target, sizeof(target));
 	if (n < 0)
 		r = errno == ENOENT ? -EINVAL : jh_negerrno();
+	/* In the mount namespace a file the sentry opened reads back as its host
+	 * path (/proc/<pid>/fd/N): named as the task sees it (/workspace/...). */
+	if (n > 0 && n < (ssize_t)sizeof(target) && cur_fs->mountns &&
+	    kind_of(w.entry) == JH_MOUNT_PROC && target[0] == '/') {
+		char mapped[PATH_MAX];
+
+		target[n] = '\0';
+		if (jh_view_host_to_view(&cur_fs->view, target, mapped, sizeof(mapped)) == 0) {
+			n = (ssize_t)strlen(mapped);
+			memcpy(target, mapped, (size_t)n);
+		}
+	}
 	close(w.fd);
 	if (n < 0) {
 		answer(c, r);
