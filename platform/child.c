@@ -144,6 +144,10 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 		struct rlimit rl = {.rlim_cur = spec->rlimits[i].cur, .rlim_max = spec->rlimits[i].max};
 		if (setrlimit(spec->rlimits[i].resource, &rl) < 0)
 			return jh_negerrno();
+		/* Past a file size limit a write fails with EFBIG instead of the
+		 * task dying of SIGXFSZ (the disposition survives exec). */
+		if (spec->rlimits[i].resource == RLIMIT_FSIZE)
+			sigaction(SIGXFSZ, &(struct sigaction){.sa_handler = SIG_IGN}, NULL);
 	}
 	if (spec->cwd && chdir(spec->cwd) < 0)
 		return jh_negerrno();

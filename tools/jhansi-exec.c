@@ -146,7 +146,9 @@ static void usage(FILE *out)
 	      "  --rw PATH              make PATH visible read-write (repeatable)\n"
 	      "  --hide PATH            make PATH not exist (repeatable)\n"
 	      "  --policy FILE          JSON: {\"ro\": [...], \"rw\": [...], \"hide\": [...]}\n"
-	      "  --disk-quota SIZE      writes past SIZE in the workspace fail with EDQUOT\n"
+	      "  --disk-quota SIZE      the workspace holds at most SIZE: past it, creating,\n"
+	      "                         opening for writing and growing files fail (EDQUOT);\n"
+	      "                         no file written grows past SIZE (EFBIG)\n"
 	      "  --list-workspaces      list the workspaces and exit\n"
 	      "  --remove-workspace NAME\n"
 	      "                         remove a workspace and everything in it, and exit\n"
@@ -904,7 +906,7 @@ int main(int argc, char **argv)
 	struct jh_sink log_sink = {0}, audit_sink = {0};
 	struct jh_sink_tee tee = {0};
 	struct audit_ctx audit = {0};
-	struct jh_rlimit rlimits[4];
+	struct jh_rlimit rlimits[6];
 	struct jh_limits *limits = NULL;
 	struct jh_limits_report lrep = {0};
 	size_t nrl = 0;
@@ -974,6 +976,12 @@ int main(int argc, char **argv)
 	}
 
 	rlimits[nrl++] = (struct jh_rlimit){RLIMIT_CORE, 0, 0};
+	/* --disk-quota: the gofer refuses creates, opens for writing and
+	 * truncations past it; a write through an fd already open is the
+	 * kernel's, and no file may grow past the quota by itself (EFBIG: the
+	 * tasks start with SIGXFSZ ignored). */
+	if (o.disk_quota)
+		rlimits[nrl++] = (struct jh_rlimit){RLIMIT_FSIZE, o.disk_quota, o.disk_quota};
 	{
 		struct rlimit nofile;
 

@@ -164,6 +164,15 @@ Test(fs, writes_past_the_disk_quota_fail_and_corrupt_nothing)
 	cr_assert(strstr(r.err, "quota") || strstr(r.err, "Disk quota"), "%s", r.err);
 	cr_assert_null(strstr(r.out, "wrote-more"), "%s", r.out);
 	cr_assert(strstr(r.out, "kept\n"), "%s", r.out);
+	/* the write through the open fd stopped at the quota (EFBIG), on the host too */
+	cr_assert(strstr(r.err, "File too large"), "%s", r.err);
+	{
+		char p[4200];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/workspaces/q/big", state);
+		cr_assert_eq(stat(p, &st), 0);
+		cr_assert_leq(st.st_size, 64 * 1024, "big grew to %lld", (long long)st.st_size);
+	}
 	run_result_free(&r);
 }
 
