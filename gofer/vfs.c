@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -596,6 +599,18 @@ int jh_vfs_view_of_fd(struct jh_vfs *vfs, int fd, char *out, size_t cap)
 		strcpy(out, vfs->cache_view);
 		return 0;
 	}
+	/* A skeleton directory from the mirror: its view path is the rest of
+	 * the name, which must be a skeleton entry. */
+	if (vfs->skel_root && !strncmp(host, vfs->skel_root, strlen(vfs->skel_root)) &&
+	    (host[strlen(vfs->skel_root)] == '/' || !host[strlen(vfs->skel_root)])) {
+		const char *vp = host[strlen(vfs->skel_root)] ? host + strlen(vfs->skel_root) : "/";
+		int e = jh_view_find(vfs->view, vp, strlen(vp));
+
+		if (e < 0 || vfs->view->m[e].kind != JH_MOUNT_SKEL || strlen(vp) >= cap)
+			return -ENOENT;
+		strcpy(out, vp);
+		return 0;
+	}
 	/* Identity entries: the view path is the host path. The walk decides whether
 	 * that name reaches this very directory. */
 	r = jh_vfs_walk(vfs, &none, host, 0, &w);
@@ -603,6 +618,23 @@ int jh_vfs_view_of_fd(struct jh_vfs *vfs, int fd, char *out, size_t cap)
 		return -ENOENT;
 	r = fstat(w.fd, &st2);
 	close(w.fd);
+	if (r == 0 && w.entry >= 0 && vfs->view->m[w.entry].kind == JH_MOUNT_SKEL &&
+	    !strcmp(vfs->view->m[w.entry].path, w.view)) {
+		/* A skeleton as the task reaches it: the tmpfs directory at that
+		 * path in its mount namespace (built from the view), or, without
+		 * one, the host directory at the same path (skeletons are
+		 * ancestors of identity entries). */
+		struct statfs sf;
+		struct stat hst;
+		bool same = vfs->skel_in_task_root
+				    ? fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC
+				    : stat(w.view, &hst) == 0 && hst.st_dev == st.st_dev &&
+					      hst.st_ino == st.st_ino;
+		if (!same || strlen(w.view) >= cap)
+			return -ENOENT;
+		strcpy(out, w.view);
+		return 0;
+	}
 	if (r < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
 		return -ENOENT;
 	if (strlen(w.view) >= cap)

@@ -27,6 +27,11 @@ struct jh_vfs {
 	const struct jh_view *view; /* finished */
 	int *fds;                   /* per entry: O_PATH fd of the host object, -1 for HIDE */
 	int emptyfd;                /* O_PATH fd of an empty directory (skeleton listings) */
+	/* Skeleton directories handed to tasks: the root of their mirror (a
+	 * directory per skeleton at its view path), or, with skel_in_task_root,
+	 * the tmpfs directories of the task's own mount namespace. */
+	const char *skel_root;
+	bool skel_in_task_root;
 	pid_t sandbox_sid;          /* session of the sandbox's tasks (/proc membership); 0: none */
 	/* When set, decides /proc/<pid> membership instead (the sentry's task table). */
 	bool (*owns_pid)(void *ctx, pid_t pid);

@@ -64,6 +64,8 @@ struct jh_fs {
 	struct jh_gofer *g;
 	char *tmpdir;
 	char *emptydir;
+	char *skeldir; /* skeleton listings without a mount namespace (build_skel_mirror) */
+	int skelfd;
 	bool vfs_ready;
 	/* The tasks see the view as a mount namespace: names they give the
 	 * kernel (exec, chdir) resolve from their own root, not ours. */
@@ -198,6 +200,89 @@ static int build_plan(struct jh_fs *fs)
 	return 0;
 }
 
+/* Skeleton directories ("/", "/dev" …: ancestors of entries that no entry
+ * covers) list what the view has beneath them. With a mount namespace the
+ * task's own tmpfs root holds exactly those mount points; without one,
+ * `skeldir` mirrors them: for each skeleton a directory at its view path
+ * whose children are placeholders named after the entries beneath it — a
+ * directory, an empty file, or a symlink with the host's target (/bin ->
+ * usr/bin). Placeholders are never looked up by name (a lookup beneath a
+ * skeleton goes through the view's entries); only a skeleton directory itself
+ * is handed to the task, to list it or fchdir() to it. */
+/* mkdir -p of `rel` ("./a/b") beneath `dfd`, mode 0555. */
+static int mkdir_p_at(int dfd, const char *rel)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", rel);
+	for (char *q = strchr(p + 2, '/');; q = strchr(q + 1, '/')) {
+		if (q)
+			*q = '\0';
+		if (mkdirat(dfd, p, 0555) < 0 && errno != EEXIST)
+			return jh_negerrno();
+		if (!q)
+			return 0;
+		*q = '/';
+	}
+}
+
+static int build_skel_mirror(struct jh_fs *fs)
+{
+	const struct jh_view *v = &fs->view;
+
+	if (asprintf(&fs->skeldir, "%s.skel", fs->tmpdir) < 0)
+		return -ENOMEM;
+	if (mkdir(fs->skeldir, 0555) < 0)
+		return jh_negerrno();
+	fs->skelfd = open(fs->skeldir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->skelfd < 0)
+		return jh_negerrno();
+	/* Entries are sorted with parents first. */
+	for (size_t i = 0; i < v->n; i++) {
+		const struct jh_mount *m = &v->m[i];
+		const char *slash = strrchr(m->path, '/');
+		char parent[PATH_MAX], rel[PATH_MAX], target[PATH_MAX];
+		struct stat st;
+		int pe, fd;
+		ssize_t n;
+
+		if (m->kind == JH_MOUNT_HIDE || !strcmp(m->path, "/") || !slash)
+			continue;
+		snprintf(rel, sizeof(rel), ".%s", m->path);
+		if (m->kind == JH_MOUNT_SKEL) {
+			int r = mkdir_p_at(fs->skelfd, rel);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		snprintf(parent, sizeof(parent), "%.*s", slash == m->path ? 1 : (int)(slash - m->path),
+			 m->path);
+		pe = jh_view_find(v, parent, strlen(parent));
+		if (pe < 0 || v->m[pe].kind != JH_MOUNT_SKEL)
+			continue; /* its parent is not listed from the mirror */
+		if (lstat(m->host, &st) < 0)
+			continue; /* listed where it exists (a missing /libx32 is not) */
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(fs->skelfd, rel, 0555) < 0 && errno != EEXIST)
+				return jh_negerrno();
+		} else if (S_ISLNK(st.st_mode)) {
+			n = readlink(m->host, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			if (symlinkat(target, fs->skelfd, rel) < 0 && errno != EEXIST)
+				return jh_negerrno();
+		} else {
+			fd = openat(fs->skelfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+			if (fd < 0 && errno != EEXIST)
+				return jh_negerrno();
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	return 0;
+}
+
 int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_fs **ret)
 {
 	struct jh_fs *fs = calloc(1, sizeof(*fs));
@@ -207,6 +292,7 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 
 	if (!fs)
 		return -ENOMEM;
+	fs->skelfd = -1;
 	r = jh_run_tmpdir(&fs->tmpdir);
 	if (r < 0) {
 		jh_error("cannot create the run's private directory: %s", strerror(-r));
@@ -229,6 +315,12 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 		r = build_plan(fs);
 		if (r < 0)
 			goto fail;
+	} else {
+		r = build_skel_mirror(fs);
+		if (r < 0) {
+			jh_error("cannot build the view's skeleton directories: %s", strerror(-r));
+			goto fail;
+		}
 	}
 	gc = (struct jh_gofer_config){
 		.view = &fs->view,
@@ -261,6 +353,8 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 	if (r < 0)
 		goto fail;
 	fs->vfs_ready = true;
+	fs->vfs.skel_root = fs->skeldir;
+	fs->vfs.skel_in_task_root = fs->mountns;
 	cur_fs = fs;
 	*ret = fs;
 	return 0;
@@ -318,8 +412,12 @@ void jh_fs_free(struct jh_fs *fs)
 		(void)jh_rmtree_at(AT_FDCWD, fs->tmpdir);
 	if (fs->emptydir)
 		(void)rmdir(fs->emptydir);
+	if (fs->skeldir)
+		(void)jh_rmtree_at(AT_FDCWD, fs->skeldir);
+	jh_closep(&fs->skelfd);
 	free(fs->tmpdir);
 	free(fs->emptydir);
+	free(fs->skeldir);
 	free(fs->plan_v);
 	free(fs);
 }
@@ -610,6 +708,24 @@ static int finish_read_fd(int fd, int flags)
 	return fd;
 }
 
+/* A skeleton directory for the task (see build_skel_mirror): the task's own
+ * in its mount namespace, else the mirror's. */
+static int open_skel(const struct jh_call *c, int entry, int mode)
+{
+	const char *vp = cur_fs->view.m[entry].path;
+	char rel[PATH_MAX];
+	int fd;
+
+	if (cur_fs->mountns)
+		fd = task_open_abs(c, vp, mode | O_DIRECTORY | O_CLOEXEC);
+	else if (cur_fs->skelfd >= 0) {
+		snprintf(rel, sizeof(rel), ".%s", strcmp(vp, "/") ? vp : "");
+		fd = openat(cur_fs->skelfd, rel, mode | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else
+		return jh_vfs_reopen(cur_fs->vfs.emptyfd, mode | O_DIRECTORY);
+	return fd < 0 ? jh_negerrno() : fd;
+}
+
 static int open_read(struct jh_call *c, const char *path, int flags)
 {
 	int rflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
@@ -637,15 +753,12 @@ static int open_read(struct jh_call *c, const char *path, int flags)
 			return -ENXIO; /* /dev/tty: the sandbox has no controlling terminal */
 		if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode))
 			return -ENOTDIR;
-		if (flags & O_PATH) {
-			if (skel)
-				return fcntl(cur_fs->vfs.emptyfd, F_DUPFD_CLOEXEC, 3);
+		if (skel)
+			return open_skel(c, entry, flags & O_PATH ? O_PATH : O_RDONLY);
+		if (flags & O_PATH)
 			return TAKE_FD(o);
-		}
 		if (S_ISLNK(st.st_mode))
 			return -ELOOP;
-		if (skel)
-			return jh_vfs_reopen(cur_fs->vfs.emptyfd, O_RDONLY | O_DIRECTORY);
 		return finish_read_fd(jh_vfs_reopen(o, rflags), flags);
 	}
 }
@@ -1662,8 +1775,19 @@ static int check_host_identity(struct jh_call *c, int di, int pi, bool want_dir,
 		return -ENOTDIR;
 	if (!want_dir && S_ISDIR(st->st_mode))
 		return -EACCES;
-	if (skel)
-		return want_dir ? -EACCES : -ENOENT;
+	if (skel && !want_dir)
+		return -ENOENT;
+	if (skel && cur_fs->mountns)
+		return 0; /* the task's root is the view: its skeletons are its own */
+	if (skel) {
+		/* Without a mount namespace a skeleton is at its host path (an
+		 * ancestor of identity entries): chdir there grants nothing, as
+		 * the task's relative names are mapped back into the view. */
+		close(fd);
+		fd = open(cur_fs->view.m[entry].path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, st) < 0)
+			return -EACCES;
+	}
 	/* The kernel will resolve the task's string relative to the task's cwd or
 	 * dirfd: open that same string the same way, through the task's own cwd. */
 	if (c->strs[pi][0] == '/')

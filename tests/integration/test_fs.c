@@ -351,3 +351,24 @@ Test(fs, installed_fds_behave_like_the_kernels_own)
 	cr_assert_null(strstr(r.out, "FAIL"), "%s", r.out);
 	run_result_free(&r);
 }
+
+/* Directories the view only passes through ("/", "/dev") list what the view
+ * has beneath them, nothing else, and can be entered: relative names from
+ * there resolve in the view. */
+Test(fs, skeleton_directories_list_the_view_and_can_be_entered)
+{
+	struct run_result r = sh("skel", "ls /; echo ==; ls /dev; echo ==; "
+					 "cd / && pwd && head -c 1 etc/hostname >/dev/null && echo rel-ok; "
+					 "cd /dev && pwd; ls /root 2>/dev/null || echo no-root");
+	char *listing = r.out;
+
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(listing, "usr\n") && strstr(listing, "etc\n") && strstr(listing, "dev\n"),
+		  "%s", r.out);
+	cr_assert_null(strstr(listing, "\nroot\n"), "%s", r.out);
+	cr_assert_null(strstr(listing, "\nhome\n"), "%s", r.out);
+	cr_assert_null(strstr(listing, "\nboot\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "==\n") && strstr(strstr(r.out, "==\n"), "null\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "\n/\nrel-ok\n/dev\nno-root\n"), "%s", r.out);
+	run_result_free(&r);
+}
