@@ -444,8 +444,8 @@ def report(bench, facts, runners, skipped, workloads, data, errors, started, loa
       "workload's directory is made visible read-write (`--rw DIR --cwd DIR`). "
       "jhansi-exec started as root runs the command as uid 65534; the other runners as root. "
       "The floor is the seccomp user-notification floor; the ptrace platform has no floor "
-      "of its own here, and it installs an opened fd with four calls injected in the task "
-      "(socketpair, close, recvmsg, close), each two stops.")
+      "of its own here, and it installs an opened fd with one `recvmsg` injected in the "
+      "task (one more stop).")
     p("")
     p("#### Targets")
     p("")

@@ -42,6 +42,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -107,6 +108,11 @@ struct jh_platform {
 	int ack_w;   /* the first task waits on it until it is seized */
 	int errpipe; /* the first task's exec errno */
 	int donefd;  /* next() → supervise(): every task is gone */
+	/* Fd installation channel (inject_fd_fast): a socketpair whose task end
+	 * sits at chan_num in the tasks' fd tables; chan_copy is our duplicate of
+	 * that end, to recognise it (kcmp) and drain it. */
+	int chan_ours, chan_copy, chan_num;
+	rlim_t nofile; /* the first task's soft RLIMIT_NOFILE */
 
 	/* The dispatcher thread, which is the tracer. */
 	pthread_t waiter;
@@ -150,6 +156,7 @@ static int ptrace_create(struct jh_platform **ret)
 	if (!p)
 		return -ENOMEM;
 	p->pidfd = p->ack_w = p->errpipe = -1;
+	p->chan_ours = p->chan_copy = p->chan_num = -1;
 	p->donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	/* interrupts the blocking waitpid() of next() */
 	p->wake_sig = p->donefd < 0 ? -1 : jh_wake_signal_install();
@@ -906,18 +913,160 @@ static int inject_fd(struct inject *in, int fd, bool cloexec)
 	return n;
 }
 
+/* --- The fast path: one injected call per fd. ---
+ *
+ * The four calls above cost eight stops. Instead, once per fd table (per
+ * process image: the channel is close-on-exec), the task end of one
+ * socketpair is installed at a fixed high number, chan_num (the first
+ * task's soft RLIMIT_NOFILE - 1), if it is free there; an fd is
+ * then sent over the sentry's end and the task runs a single recvmsg() on
+ * chan_num, which installs it at the lowest free number. Every task that
+ * inherits the channel (fork, threads) shares it: one message is in flight at
+ * a time (the dispatcher is the only sender and waits for the receive), and
+ * stale ones are drained first. Before each use, kcmp() checks that the
+ * task's chan_num is our socket; a task that closed it, put something else
+ * there, or lowered its fd limit below it gets the channel again or the slow
+ * path. The cost is one fd the task can see at chan_num. A task that reads
+ * from the channel itself only receives what the sandbox may have anyway
+ * (every fd sent is the sandbox's), and makes its own opens fail. */
+
+static void drain(int sock)
+{
+	for (int i = 0; i < 64; i++) {
+		char byte;
+		int fds[4];
+		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(fds))];
+		} u;
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf)};
+		struct cmsghdr *cm;
+
+		if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+				size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				memcpy(fds, CMSG_DATA(cm), JH_MIN(n, JH_ARRAY_SIZE(fds)) * sizeof(int));
+				for (size_t k = 0; k < JH_MIN(n, JH_ARRAY_SIZE(fds)); k++)
+					close(fds[k]);
+			}
+	}
+}
+
+static bool chan_present(struct jh_platform *p, pid_t tid)
+{
+	return p->chan_copy >= 0 && p->chan_num >= 0 &&
+	       syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, p->chan_copy, p->chan_num) == 0;
+}
+
+/* Installs the channel's task end at chan_num in the task: 0, -EAGAIN when
+ * it cannot be had there (use the slow path), or inject_fd()'s errors. */
+static int chan_install(struct inject *in)
+{
+	struct jh_platform *p = in->p;
+	pid_t tid = in->t->tid;
+	int64_t rv;
+	int r, n;
+
+	if (p->chan_ours < 0) {
+		int sv[2];
+		if (p->nofile < 64 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return -EAGAIN;
+		p->chan_ours = sv[0];
+		p->chan_copy = sv[1];
+		p->chan_num = (int)JH_MIN(p->nofile - 1, (rlim_t)INT_MAX);
+	}
+	{
+		/* chan_num must be free in the task: never replace one of its fds */
+		int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+		int g = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, p->chan_num, 0);
+		bool busy = pidfd < 0 || g >= 0 || errno != EBADF;
+		if (g >= 0)
+			close(g);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (busy)
+			return -EAGAIN;
+	}
+	n = inject_fd(in, p->chan_copy, true);
+	if (n < 0)
+		return n == -ESRCH || n == -EPROTO ? n : -EAGAIN;
+	r = inject_call(in, SYS_dup3, (uint64_t)n, (uint64_t)p->chan_num, O_CLOEXEC, 0, &rv);
+	if (r < 0)
+		return r;
+	{
+		int64_t rv2;
+		r = inject_call(in, SYS_close, (uint64_t)n, 0, 0, 0, &rv2);
+		if (r < 0)
+			return r;
+	}
+	return rv == p->chan_num ? 0 : -EAGAIN;
+}
+
+/* One recvmsg on the channel. The number installed, a -errno for the call,
+ * -EAGAIN (use the slow path), -ESRCH or -EPROTO. */
+static int inject_fd_fast(struct inject *in, int fd, bool cloexec)
+{
+	struct jh_platform *p = in->p;
+	pid_t tid = in->t->tid;
+	const uint64_t at = (in->base.rsp - 128 - sizeof(struct scratch)) & ~(uint64_t)15;
+	struct scratch s;
+	int64_t rv;
+	int r, n = -1;
+
+	drain(p->chan_copy);
+	drain(p->chan_ours);
+	if (send_fd(p->chan_ours, fd) < 0)
+		return -EAGAIN;
+	memset(&s, 0, sizeof(s));
+	s.iov = (struct iovec){.iov_base = (void *)(uintptr_t)(at + offsetof(struct scratch, data)),
+			       .iov_len = sizeof(s.data)};
+	s.msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct scratch, iov));
+	s.msg.msg_iovlen = 1;
+	s.msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct scratch, cm));
+	s.msg.msg_controllen = sizeof(s.cm.buf);
+	if (jh_vm_write(tid, at + offsetof(struct scratch, msg), &s.msg,
+			sizeof(s) - offsetof(struct scratch, msg)) < 0) {
+		drain(p->chan_copy);
+		return -EAGAIN;
+	}
+	r = inject_call(in, SYS_recvmsg, (uint64_t)p->chan_num, at + offsetof(struct scratch, msg),
+			MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0), 0, &rv);
+	if (r < 0)
+		return r;
+	if (rv != 1) {
+		drain(p->chan_copy);
+		return -EAGAIN; /* taken by someone else, or the channel is gone */
+	}
+	if (jh_vm_read(tid, &s.cm, at + offsetof(struct scratch, cm), sizeof(s.cm)) == 0 &&
+	    s.cm.h.cmsg_level == SOL_SOCKET && s.cm.h.cmsg_type == SCM_RIGHTS &&
+	    s.cm.h.cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&n, CMSG_DATA(&s.cm.h), sizeof(int));
+	if (n < 0)
+		return -EMFILE; /* received without the fd: the task is at its limit */
+	if (syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, fd, n) != 0)
+		return -EPROTO;
+	return n;
+}
+
 static int ptrace_answer_fd(struct jh_platform *p, const struct jh_syscall *sc, int fd,
 			    bool cloexec)
 {
 	struct task *t = pending_task(p, sc);
 	struct inject in;
-	int r;
+	int r = -EAGAIN;
 
 	if (!t)
 		return -ESRCH;
 	t->pending = 0;
 	in = (struct inject){.p = p, .t = t, .base = t->regs, .first = true};
-	r = inject_fd(&in, fd, cloexec);
+	if (chan_present(p, t->tid) || (r = chan_install(&in)) == 0)
+		r = inject_fd_fast(&in, fd, cloexec);
+	if (r == -EAGAIN)
+		r = inject_fd(&in, fd, cloexec);
 	if (r == -ESRCH)
 		return r;
 	if (r == -EPROTO) {
@@ -1030,6 +1179,14 @@ static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec,
 	p->nkeep = spec->nkeep_pids;
 	p->timeout_ms = spec->timeout_ms;
 	p->trace = spec->full_trace;
+	{
+		struct rlimit rl = {0};
+		(void)getrlimit(RLIMIT_NOFILE, &rl); /* what the first task inherits */
+		p->nofile = rl.rlim_cur;
+		for (size_t i = 0; i < spec->nrlimits; i++)
+			if (spec->rlimits[i].resource == RLIMIT_NOFILE)
+				p->nofile = spec->rlimits[i].cur;
+	}
 	p->exec_events = spec->exec_events;
 	r = jh_filter_compile_ex(spec->filter, JH_INTERCEPT_TRACE, &p->insns, &p->ninsns);
 	if (r < 0)
@@ -1182,6 +1339,8 @@ static void ptrace_destroy(struct jh_platform *p)
 	jh_closep(&p->ack_w);
 	jh_closep(&p->errpipe);
 	jh_closep(&p->donefd);
+	jh_closep(&p->chan_ours);
+	jh_closep(&p->chan_copy);
 	free(p);
 }
 

@@ -1,7 +1,8 @@
 /* Checks what an fd installed by the sentry looks like from inside, as the
  * kernel's own open would make it: the lowest free number, FD_CLOEXEC exactly
  * when O_CLOEXEC was asked, no other fd left behind, EMFILE at the fd limit,
- * and opens racing in 8 threads each getting their own file. Prints one line
+ * opens racing in 8 threads each getting their own file, and opens that keep
+ * working whatever the task does to an extra socket the platform keeps. Prints one line
  * per check ("ok NAME" or "FAIL NAME: why") and exits 1 on any failure. */
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +64,7 @@ static void *opener(void *arg)
 int main(int argc, char **argv)
 {
 	int fd, fd2, before, n;
-	struct rlimit rl;
+	struct rlimit rl, saved;
 	pthread_t t[8];
 	int bad = 0;
 
@@ -87,8 +89,9 @@ int main(int argc, char **argv)
 	check(count_fds() == before, "nothing_left_behind", "fd count changed after 50 opens");
 
 	/* at the limit: EMFILE, and the fds held are all the program's own */
+	getrlimit(RLIMIT_NOFILE, &saved);
 	rl.rlim_cur = 16;
-	rl.rlim_max = 16;
+	rl.rlim_max = saved.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	n = 0;
 	for (;;) {
@@ -101,6 +104,7 @@ int main(int argc, char **argv)
 	check(count_fds() <= 16 && n > 0, "limit_counts_only_own_fds", "more fds than the limit");
 	for (int i = 3; i < 16; i++)
 		close(i);
+	setrlimit(RLIMIT_NOFILE, &saved);
 
 	for (int i = 0; i < 8; i++)
 		pthread_create(&t[i], NULL, opener, NULL);
@@ -110,5 +114,60 @@ int main(int argc, char **argv)
 		bad |= r != NULL;
 	}
 	check(!bad, "racing_threads_get_their_own_files", "a thread got a wrong or no file");
+
+	/* Whatever extra socket the platform keeps in the fd table (ptrace: the
+	 * channel fds are installed through), the task may close it, put another
+	 * file at its number, or read from it while opening: opens keep working. */
+	{
+		int chan = -1;
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *e;
+		struct stat st;
+		char *end;
+
+		while (d && (e = readdir(d))) {
+			long num = strtol(e->d_name, &end, 10);
+			if (*end || num < 3 || num == dirfd(d))
+				continue;
+			if (fstat((int)num, &st) == 0 && S_ISSOCK(st.st_mode))
+				chan = (int)num;
+		}
+		if (d)
+			closedir(d);
+		if (chan >= 0) {
+			close(chan);
+			fd = open(path, O_RDONLY);
+			check(fd >= 0, "open_after_closing_the_channel", "open failed");
+			close(fd);
+			for (int i = 0; i < 3 && fd >= 0; i++) {
+				fd = open(path, O_RDONLY); /* the channel is back */
+				close(fd);
+			}
+			dup2(1, chan);
+			fd = open(path, O_RDONLY);
+			check(fd >= 0 && fd != chan, "open_with_another_file_at_its_number", "open failed");
+			close(fd);
+			check(fcntl(chan, F_GETFD) >= 0 && write(chan, "", 0) == 0,
+			      "its_file_at_that_number_is_left_alone", "the task's fd was replaced");
+			close(chan);
+			/* a thread stealing from the channel while another opens */
+			fd = open(path, O_RDONLY); /* reinstalls it */
+			close(fd);
+			bad = 0;
+			for (int i = 0; i < 200; i++) {
+				char b;
+				struct iovec iov = {.iov_base = &b, .iov_len = 1};
+				char cbuf[64];
+				struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+						   .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+				(void)!recvmsg(chan, &m, MSG_DONTWAIT);
+				fd = open(path, O_RDONLY);
+				bad |= fd < 0;
+				close(fd);
+			}
+			check(!bad, "opens_work_while_the_channel_is_read", "an open failed");
+		} else
+			printf("ok no_extra_socket\n");
+	}
 	return failures ? 1 : 0;
 }
