@@ -15,6 +15,7 @@
 #include "base/macro.h"
 #include "platform/layers.h"
 #include "platform/mountns.h"
+#include "platform/netns.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -113,6 +114,17 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 		return jh_negerrno();
 	/* Backstops first: a user namespace needs the caller's ids, before any drop. */
 	*ret_layers = jh_layers_enter(spec->layers, spec->hostname);
+	/* The network namespace, when asked for, is not a silent fallback: the
+	 * sentry's policy treats 127.0.0.1 as the sandbox's own loopback, which
+	 * holds only inside it. Inside the user namespace (its owner may make
+	 * one), before the mounts (a fresh /proc or /sys would show it). */
+	if (spec->layers & JH_LAYER_NETNS) {
+		int r = jh_netns_enter();
+
+		if (r < 0)
+			return r;
+		*ret_layers |= JH_LAYER_NETNS;
+	}
 	/* The view as a mount namespace: inside the user namespace (its mounts
 	 * need it when not root), before the cwd, which is a path in it. */
 	if (spec->mountns) {

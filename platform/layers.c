@@ -22,6 +22,7 @@
 #include "base/landlock.h"
 #include "base/macro.h"
 #include "platform/mountns.h"
+#include "platform/netns.h"
 
 static const struct {
 	enum jh_layer layer;
@@ -35,6 +36,7 @@ static const struct {
 	{JH_LAYER_LANDLOCK_NET, "landlock-net"},
 	{JH_LAYER_LANDLOCK_FS, "landlock-fs"},
 	{JH_LAYER_MOUNTNS, "mountns"},
+	{JH_LAYER_NETNS, "netns"},
 };
 
 const char *jh_layer_name(enum jh_layer l)
@@ -430,6 +432,8 @@ unsigned jh_layers_probe(void)
 		unsigned m = jh_layers_enter(JH_LAYERS_NS_ALL, NULL);
 		if (jh_mountns_try())
 			m |= JH_LAYER_MOUNTNS;
+		if (jh_netns_enter() == 0)
+			m |= JH_LAYER_NETNS;
 		(void)!write(fds[1], &m, sizeof(m));
 		_exit(0);
 	}

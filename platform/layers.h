@@ -26,6 +26,9 @@ enum jh_layer {
 	JH_LAYER_LANDLOCK_FS = 1u << 6,    /* ABI 1: the view's filesystem policy, for what
 					    * the tasks open and execute themselves */
 	JH_LAYER_MOUNTNS = 1u << 7,       /* mount namespace holding the view (mountns.h) */
+	JH_LAYER_NETNS = 1u << 8,         /* network namespace with only its own loopback
+					   * (netns.h): entered only when the network
+					   * policy grants no destination */
 };
 
 #define JH_LAYERS_NS_ALL (JH_LAYER_USERNS | JH_LAYER_IPCNS | JH_LAYER_UTSNS | JH_LAYER_CGROUPNS)
@@ -33,7 +36,7 @@ enum jh_layer {
 	(JH_LAYER_LANDLOCK_SCOPE | JH_LAYER_LANDLOCK_NET | JH_LAYER_LANDLOCK_FS)
 
 /* "userns", "ipcns", "utsns", "cgroupns", "landlock-scope", "landlock-net",
- * "landlock-fs", "mountns". */
+ * "landlock-fs", "mountns", "netns". */
 const char *jh_layer_name(enum jh_layer l);
 /* Parses a comma list of layer names ("userns,ipcns"); -EINVAL naming nothing. */
 int jh_layers_parse(const char *list, unsigned *ret);

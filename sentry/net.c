@@ -728,8 +728,13 @@ static void decide(struct jh_call *c, struct jh_net *n, const struct sock *s,
 		snprintf(t->detail, DETAIL_MAX, "bind %s", dst);
 		return;
 	}
+	/* In a network namespace of its own the sandbox's socket cannot reach
+	 * the answerer on the host's loopback; such a run allows no name anyway
+	 * (jh_net_policy_needs_host_netns), so the query is decided as any
+	 * datagram: refused, or to the sandbox's own loopback. */
 	if (s->type == SOCK_DGRAM && a.port == 53 && !jh_net_policy_is_host(n->pol) &&
-	    s->protocol != IPPROTO_ICMP && s->protocol != IPPROTO_ICMPV6) {
+	    !jh_net_policy_own_netns(n->pol) && s->protocol != IPPROTO_ICMP &&
+	    s->protocol != IPPROTO_ICMPV6) {
 		redirect_dns(n, s, t);
 		snprintf(t->detail, DETAIL_MAX, "dst %s: DNS, answered by the sentry", dst);
 		return;

@@ -122,6 +122,34 @@ void jh_net_policy_set_own_netns(struct jh_net_policy *p, bool own)
 	p->own_netns = own;
 }
 
+bool jh_net_policy_own_netns(const struct jh_net_policy *p)
+{
+	return p->own_netns;
+}
+
+bool jh_net_policy_needs_host_netns(const struct jh_net_policy *p, const char **ret_why)
+{
+	const char *why = NULL;
+
+	if (!p)
+		return false;
+	if (p->host)
+		why = "--net host";
+	else if (p->nallow)
+		why = "an --allow-net rule";
+	else if (p->nhosts)
+		why = "an --allow-host rule";
+	else if (p->nadds)
+		why = "an --add-host name (answered on the host's loopback)";
+	else
+		for (size_t i = 0; i < p->nunix && !why; i++)
+			if (p->unixes[i].abstract)
+				why = "an abstract unix socket rule (unix:@NAME)";
+	if (why && ret_why)
+		*ret_why = why;
+	return why != NULL;
+}
+
 /* --- Addresses --- */
 
 static void set_v4(struct jh_net_addr *a, const uint8_t *v4)
@@ -616,6 +644,11 @@ bool jh_net_policy_check(struct jh_net_policy *p, const struct jh_net_addr *orig
 			snprintf(why, JH_NET_WHY_MAX, "deny-net %s", p->deny[i].text);
 			return false;
 		}
+	if (p->own_netns && is_loopback(&a)) {
+		snprintf(why, JH_NET_WHY_MAX,
+			 "the sandbox's own loopback (a network namespace of its own)");
+		return true;
+	}
 	for (size_t i = 0; i < p->nallow; i++) {
 		const struct cidr *c = &p->allow[i];
 		if (in_net(&a, &c->net, c->prefix) && port_in(a.port, c->lo, c->hi) &&

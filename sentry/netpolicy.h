@@ -15,7 +15,9 @@
  *   4. `--allow-net` rules (port-scoped). Without a network namespace of its
  *      own the sandbox shares the host's loopback: a loopback destination
  *      (127.0.0.0/8, ::1, and 0.0.0.0 / :: which Linux connects to loopback)
- *      is allowed only by a rule whose network lies inside loopback;
+ *      is allowed only by a rule whose network lies inside loopback. With a
+ *      namespace of its own (jh_net_policy_set_own_netns), loopback is the
+ *      sandbox's own and allowed;
  *   5. addresses pinned for a name allowed by `--allow-host`, on the ports of
  *      that rule;
  *   6. refused: no network by default.
@@ -66,8 +68,21 @@ int jh_net_policy_load(struct jh_net_policy *p, FILE *f, unsigned *ret_line,
 /* `--net host` was given. */
 bool jh_net_policy_is_host(const struct jh_net_policy *p);
 /* The sandbox has a network namespace of its own (loopback and abstract unix
- * sockets are then its own, not the host's). Default false. */
+ * sockets are then its own, not the host's: a loopback destination not
+ * refused by a `--deny-net` rule is allowed). Default false. */
 void jh_net_policy_set_own_netns(struct jh_net_policy *p, bool own);
+bool jh_net_policy_own_netns(const struct jh_net_policy *p);
+/* Whether the policy grants something that only the host's network namespace
+ * holds, so that a namespace of the sandbox's own would cut it off (the
+ * sentry performs calls on the task's own socket, which lives in the task's
+ * namespace): `--net host`, an `--allow-net` network, an `--allow-host` name,
+ * an `--add-host` name (answered by the sentry's DNS on the host's loopback)
+ * or an abstract unix socket (`unix:@NAME`: abstract names are per
+ * namespace). Pathname unix sockets (`unix:/PATH`) are found through the
+ * filesystem and work from any namespace; `--deny-net` only narrows. When
+ * true, *ret_why (may be NULL) names the first such rule kind. NULL (no
+ * rules): false. */
+bool jh_net_policy_needs_host_netns(const struct jh_net_policy *p, const char **ret_why);
 
 /* Normalises the socket address `sa` of `len` bytes (AF_INET or AF_INET6).
  * IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64

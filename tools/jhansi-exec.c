@@ -107,7 +107,9 @@ static void usage(FILE *out)
 	      "                         instead of the workspace; $HOME stays the workspace\n"
 	      "  --require LAYERS       fail (exit 125) unless these namespaces can be used:\n"
 	      "                         a comma list of userns, ipcns, utsns, cgroupns,\n"
-	      "                         mountns, landlock-scope, landlock-net, landlock-fs\n"
+	      "                         mountns, netns, landlock-scope, landlock-net,\n"
+	      "                         landlock-fs (netns: only with no network rule\n"
+	      "                         allowing a destination)\n"
 	      "  --platform NAME        interception backend: unotify (default; seccomp user\n"
 	      "                         notification), ptrace (seccomp trace stops), or auto\n"
 	      "                         (ptrace where no seccomp listener can be created);\n"
@@ -126,7 +128,9 @@ static void usage(FILE *out)
 	      "                         (see --explain)\n"
 	      "  --pids N               limit the number of tasks: cgroup v2 pids.max, else\n"
 	      "                         RLIMIT_NPROC of the sandbox's uid\n"
-	      "network (default: none; cloud metadata is refused whatever the rules say):\n"
+	      "network (default: none; cloud metadata is refused whatever the rules say;\n"
+	      "with no rule allowing a destination the sandbox gets a network namespace of\n"
+	      "its own where the host allows, holding only its own loopback):\n"
 	      "  --allow-net CIDR[:PORT[-PORT]]\n"
 	      "                         allow destinations in CIDR (IPv6 as [CIDR]:PORT), on\n"
 	      "                         those ports; unix:/PATH or unix:@NAME allows a host\n"
@@ -406,8 +410,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (jh_layers_parse(optarg, &o->require) < 0)
 				return jh_log_errno(-EINVAL,
 						    "invalid --require '%s': a comma list of userns, "
-						    "ipcns, utsns, cgroupns, mountns, landlock-scope, "
-						    "landlock-net, landlock-fs",
+						    "ipcns, utsns, cgroupns, mountns, netns, "
+						    "landlock-scope, landlock-net, landlock-fs",
 						    optarg);
 			break;
 		case OPT_PLATFORM:
@@ -519,6 +523,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return resolve_platform(o);
 }
 
+/* The network namespace (JH_LAYER_NETNS) is entered only when the policy
+ * grants no destination: the sentry performs connects on the task's own
+ * socket, which lives in the task's namespace. Returns what in the policy
+ * needs the host's namespace, or NULL. */
+static const char *netns_blocker(const struct options *o)
+{
+	const char *why = NULL;
+
+	return jh_net_policy_needs_host_netns(o->net, &why) ? why : NULL;
+}
+
+/* Drops JH_LAYER_NETNS from the probed layers when the policy needs the
+ * host's network namespace. */
+static void decide_netns(struct options *o)
+{
+	if (netns_blocker(o))
+		o->layers &= ~JH_LAYER_NETNS;
+}
+
 /* The Landlock layers (platform/layers.h), as this kernel's ABI allows them. */
 static void explain_landlock(void)
 {
@@ -606,7 +629,7 @@ static void explain(const struct options *o)
 			       "    --pids                 RLIMIT_NPROC (counts every task of the uid)\n");
 	}
 	{
-		unsigned got = jh_layers_probe();
+		unsigned got = o->layers; /* probed, the network namespace decided */
 		char list[128];
 
 		jh_layers_format(got, list, sizeof(list));
@@ -614,7 +637,20 @@ static void explain(const struct options *o)
 		       geteuid() == 0 ? " (started as root: no user namespace needed)"
 				      : (got & JH_LAYER_USERNS) ? ""
 								: " (no user namespace: the sentry alone holds)");
-		printf("                           (pid and net namespaces not used yet)\n");
+		printf("                           (namespaces not used yet: pid)\n");
+		if (got & JH_LAYER_NETNS)
+			printf("  network namespace        on: the sandbox's own, only its loopback up;\n"
+			       "                           127.0.0.1 and ::1 are its own, nothing else\n"
+			       "                           is reachable (the policy allows no destination)\n");
+		else if (netns_blocker(o))
+			printf("  network namespace        off: the policy allows destinations (%s),\n"
+			       "                           which the sentry reaches on the task's own\n"
+			       "                           socket: it needs the host's namespace\n",
+			       netns_blocker(o));
+		else
+			printf("  network namespace        off: the host refuses it%s; loopback is the\n"
+			       "                           host's, refused by the policy\n",
+			       geteuid() != 0 && !(got & JH_LAYER_USERNS) ? " (no user namespace)" : "");
 		if (got & JH_LAYER_MOUNTNS) {
 			enum jh_mountns_proc proc = JH_MNTNS_PROC_NONE;
 
@@ -636,6 +672,12 @@ static void explain(const struct options *o)
 	if (o->net && jh_net_policy_is_host(o->net))
 		printf("  network                  HOST (--net host, escape hatch): every destination\n"
 		       "                           but cloud metadata; recorded in the audit\n");
+	else if (o->layers & JH_LAYER_NETNS)
+		printf("  network                  mediated: connect/bind/send decided by the rules\n"
+		       "                           below, performed by the sentry; the sandbox's own\n"
+		       "                           loopback open to it; no names resolve; cloud\n"
+		       "                           metadata, raw and packet sockets and host unix\n"
+		       "                           sockets refused\n");
 	else
 		printf("  network                  mediated: connect/bind/send decided by the rules\n"
 		       "                           below, performed by the sentry; DNS answered by the\n"
@@ -909,6 +951,7 @@ int main(int argc, char **argv)
 	struct jh_rlimit rlimits[6];
 	struct jh_limits *limits = NULL;
 	struct jh_limits_report lrep = {0};
+	struct jh_net_policy *netns_policy = NULL; /* the empty policy, when none was given */
 	size_t nrl = 0;
 	_cleanup_free_ char *path = NULL, *ws_path = NULL;
 	struct jh_fs_config fscfg;
@@ -933,6 +976,7 @@ int main(int argc, char **argv)
 		return EXIT_JHANSI;
 	if (o.explain) {
 		o.layers = jh_layers_probe();
+		decide_netns(&o);
 		explain(&o);
 		return 0;
 	}
@@ -952,6 +996,7 @@ int main(int argc, char **argv)
 	/* Namespace backstops, probed first: whether the mount namespace is
 	 * entered decides where the workspace appears. */
 	o.layers = jh_layers_probe();
+	decide_netns(&o);
 	mountns = (o.layers & JH_LAYER_MOUNTNS) != 0;
 	/* The workspace is $HOME and the starting directory: at /workspace in the
 	 * mount namespace, else at its host path. */
@@ -1009,7 +1054,12 @@ int main(int argc, char **argv)
 		char missing[128];
 
 		jh_layers_format(o.require & ~o.layers, missing, sizeof(missing));
-		jh_error("required protection layer unavailable on this host: %s", missing);
+		if ((o.require & ~o.layers & JH_LAYER_NETNS) && netns_blocker(&o))
+			jh_error("required protection layer unavailable: %s (netns: the network "
+				 "policy allows destinations: %s)",
+				 missing, netns_blocker(&o));
+		else
+			jh_error("required protection layer unavailable on this host: %s", missing);
 		code = EXIT_JHANSI;
 		goto out;
 	}
@@ -1047,6 +1097,22 @@ int main(int argc, char **argv)
 	cfg.uid = SANDBOX_UID;
 	cfg.gid = SANDBOX_GID;
 	cfg.net = o.net;
+	/* In a network namespace of its own the sandbox's loopback is its own:
+	 * the policy allows it (the first task enters the namespace or the run
+	 * fails, so this never opens the host's loopback). */
+	if (o.layers & JH_LAYER_NETNS) {
+		if (!o.net) {
+			r = jh_net_policy_new(&netns_policy);
+			if (r < 0) {
+				jh_error("cannot create the network policy: %s", strerror(-r));
+				audit_end(&audit, NULL, r, "setup failed", start_mono);
+				code = EXIT_JHANSI;
+				goto out;
+			}
+			cfg.net = netns_policy;
+		}
+		jh_net_policy_set_own_netns(cfg.net, true);
+	}
 
 	fscfg = (struct jh_fs_config){
 		.workspace = ws_path,
@@ -1119,5 +1185,6 @@ out:
 	jh_sentry_env_free(envp);
 	free(o.prompt_buf);
 	jh_net_policy_free(o.net);
+	jh_net_policy_free(netns_policy);
 	return code;
 }

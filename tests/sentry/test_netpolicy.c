@@ -132,6 +132,58 @@ Test(netpolicy, own_netns_loopback_is_the_sandboxs)
 	cr_assert(allowed("127.0.0.1", 5432));
 }
 
+Test(netpolicy, own_netns_loopback_needs_no_rule_but_deny_net_still_refuses_it)
+{
+	char why[JH_NET_WHY_MAX];
+
+	cr_assert_not(jh_net_policy_own_netns(pol));
+	cr_assert_not(allowed("127.0.0.1", 8080)); /* the host's: refused */
+	jh_net_policy_set_own_netns(pol, true);
+	cr_assert(jh_net_policy_own_netns(pol));
+	cr_assert(allowed("127.0.0.1", 8080));
+	cr_assert(allowed("127.255.0.9", 22));
+	cr_assert(allowed("::1", 8080));
+	cr_assert(allowed("0.0.0.0", 8080)); /* Linux connects it to loopback */
+	cr_assert(allowed_sockaddr6("::ffff:127.0.0.1", 8080));
+	/* everything else stays refused, metadata above all */
+	cr_assert_not(allowed("10.1.2.3", 80));
+	cr_assert_not(allowed("169.254.169.254", 80));
+	cr_assert_not(allowed("255.255.255.255", 80));
+	cr_assert(jh_net_policy_check_unix(pol, "anything", true, false, why)); /* its own */
+	cr_assert_not(jh_net_policy_check_unix(pol, "/var/run/docker.sock", false, false, why));
+	add("deny-net", "127.0.0.0/8");
+	cr_assert_not(allowed("127.0.0.1", 8080));
+}
+
+Test(netpolicy, only_rules_that_reach_past_the_sandbox_need_the_hosts_network_namespace)
+{
+	static const char *const needs[][2] = {
+		{"allow-net", "10.0.0.0/8"},  {"allow-net", "127.0.0.1:5432"},
+		{"allow-host", "api.example.com:443"}, {"add-host", "db.test=10.1.2.3"},
+		{"net", "host"},	      {"allow-net", "unix:@dbus"},
+	};
+	const char *why = NULL;
+
+	cr_assert_not(jh_net_policy_needs_host_netns(NULL, &why)); /* no rules at all */
+	cr_assert_not(jh_net_policy_needs_host_netns(pol, &why));
+	cr_assert_null(why);
+	/* narrowing, and a socket found through the filesystem: no */
+	add("deny-net", "10.0.0.0/8");
+	add("allow-net", "unix:/run/app.sock");
+	add("net", "none");
+	cr_assert_not(jh_net_policy_needs_host_netns(pol, &why));
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+		jh_net_policy_free(pol);
+		cr_assert_eq(jh_net_policy_new(&pol), 0);
+		why = NULL;
+		add(needs[i][0], needs[i][1]);
+		cr_assert(jh_net_policy_needs_host_netns(pol, &why), "%s %s", needs[i][0],
+			  needs[i][1]);
+		cr_assert_not_null(why);
+		cr_assert(jh_net_policy_needs_host_netns(pol, NULL));
+	}
+}
+
 Test(netpolicy, bad_rules_are_rejected_with_a_message)
 {
 	cr_assert(bad("allow-net", "10.0.0.0/33"));
