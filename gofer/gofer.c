@@ -243,7 +243,13 @@ static int64_t serve(struct server *sv, const struct jh_gofer_req *q, int d1, in
 	r = check_beneath(sv, d1, q->entry);
 	if (r < 0)
 		return r;
-	if (!name_ok(q->name))
+	/* "." names the directory itself, for the calls that change an existing
+	 * object: a directory named "dir/." or an entry's own root (tar restores
+	 * the mode and times of "./"). */
+	if (!name_ok(q->name) &&
+	    !(strcmp(q->name, ".") == 0 &&
+	      (q->op == JH_GOFER_CHMOD || q->op == JH_GOFER_CHOWN || q->op == JH_GOFER_UTIMENS ||
+	       q->op == JH_GOFER_SETXATTR || q->op == JH_GOFER_REMOVEXATTR)))
 		return -EINVAL;
 
 	switch (q->op) {

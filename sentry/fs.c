@@ -1430,6 +1430,29 @@ static void do_attr(struct jh_call *c, struct jh_gofer_req *q, int di, int pi, b
 	}
 	{
 		_cleanup_close_ int pfd = w.fd;
+		if (op != JH_GOFER_TRUNCATE && w.last_entry >= 0 &&
+		    kind_of(w.last_entry) == JH_MOUNT_RW && cur_fs->vfs.fds[w.last_entry] >= 0) {
+			/* A read-write entry's own root (the workspace): the gofer
+			 * changes it as "." of itself. */
+			jh_closep(&pfd);
+			pfd = fcntl(cur_fs->vfs.fds[w.last_entry], F_DUPFD_CLOEXEC, 3);
+			if (pfd < 0) {
+				answer(c, -EIO);
+				return;
+			}
+			q->entry = w.last_entry;
+			snprintf(q->name, sizeof(q->name), ".");
+			answer(c, gofer_call(q, pfd, -1, NULL));
+			return;
+		}
+		if (op != JH_GOFER_TRUNCATE && (!w.last[0] || !strcmp(w.last, ".")) &&
+		    w.last_entry < 0 && kind_of(w.entry) == JH_MOUNT_RW) {
+			/* "dir/." or "dir/": the directory the walk stopped in */
+			q->entry = w.entry;
+			snprintf(q->name, sizeof(q->name), ".");
+			answer(c, gofer_call(q, pfd, -1, NULL));
+			return;
+		}
 		if (!w.last[0] || !strcmp(w.last, ".") || !strcmp(w.last, "..") ||
 		    w.last_entry >= 0) {
 			/* The object is a directory or an entry's root: not ours to change. */

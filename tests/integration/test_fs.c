@@ -376,3 +376,23 @@ Test(fs, skeleton_directories_list_the_view_and_can_be_entered)
 	cr_assert(strstr(r.out, "\n/\nrel-ok\n/dev\nno-root\n"), "%s", r.out);
 	run_result_free(&r);
 }
+
+/* A directory named "dir/.", "dir/" or the workspace's own root can have its
+ * mode and times changed, as natively (tar x of an archive made with "tar cf
+ * x.tar ." restores those of "./"); read-only ones and skeletons still refuse. */
+Test(fs, directories_by_dot_and_the_workspace_root_take_mode_and_times)
+{
+	struct run_result r = sh("dots", "mkdir -p src/sub && echo hi > src/sub/f && "
+					 "(cd src && tar cf ../a.tar .) && mkdir out && cd out && "
+					 "tar xf ../a.tar && echo tar-ok && cat sub/f && "
+					 "touch . && chmod 700 . && chmod 750 sub/ && touch sub/. && "
+					 "cd .. && chmod 711 . && touch . && echo attrs-ok; "
+					 "touch /etc/. 2>/dev/null || echo etc-refused; "
+					 "chmod 777 /usr/ 2>/dev/null || echo usr-refused; "
+					 "touch / 2>/dev/null || echo root-refused; "
+					 "stat -c %a out/sub");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "tar-ok\nhi\nattrs-ok\netc-refused\nusr-refused\nroot-refused\n750\n",
+			 "%s", r.err);
+	run_result_free(&r);
+}
