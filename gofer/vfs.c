@@ -380,7 +380,27 @@ int jh_vfs_walk(struct jh_vfs *vfs, const struct jh_vfs_task *t, const char *pat
 		if (cm->kind == JH_MOUNT_PROC && strcmp(w.view, cm->path) == 0) {
 			bool self = len == 4 && memcmp(c, "self", 4) == 0;
 			bool tself = len == 11 && memcmp(c, "thread-self", 11) == 0;
-			if ((self || tself) && last && !(flags & JH_WALK_FOLLOW)) {
+			/* /proc/net and /proc/mounts are links to self/…: the
+			 * asking task's, not the sentry's */
+			bool selfish = (len == 3 && memcmp(c, "net", 3) == 0) ||
+				       (len == 6 && memcmp(c, "mounts", 6) == 0);
+			if (selfish && !(last && !(flags & JH_WALK_FOLLOW))) {
+				int n = snprintf(subst, sizeof(subst), "%d/%.*s", (int)t->tgid,
+						 (int)len, c);
+				if (++links > JH_VFS_MAX_LINKS) {
+					r = -ELOOP;
+					goto fail;
+				}
+				r = path_splice(pend, sizeof(pend), subst, (size_t)n, p);
+				if (r < 0)
+					goto fail;
+				p = pend;
+				continue;
+			}
+			if (selfish) {
+				/* lstat/readlink of the link itself */
+				;
+			} else if ((self || tself) && last && !(flags & JH_WALK_FOLLOW)) {
 				/* lstat/readlink of /proc/self: the link itself. */
 				;
 			} else if (self || tself) {

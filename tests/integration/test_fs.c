@@ -396,3 +396,14 @@ Test(fs, directories_by_dot_and_the_workspace_root_take_mode_and_times)
 			 "%s", r.err);
 	run_result_free(&r);
 }
+
+/* /proc/net and /proc/mounts are the asking task's (links to self/…), as
+ * natively: not ENOENT, and not the sentry's. */
+Test(fs, proc_net_and_mounts_are_the_tasks_own)
+{
+	struct run_result r = sh("procnet", "head -c 6 /proc/net/dev && echo && readlink /proc/net && "
+					    "cmp /proc/mounts /proc/self/mounts && echo same-mounts");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "Inter-\nself/net\nsame-mounts\n", "%s", r.err);
+	run_result_free(&r);
+}
