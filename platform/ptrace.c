@@ -801,11 +801,16 @@ static bool same_file(pid_t tid, int pidfd, int n, int fd)
 {
 	long r = syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, fd, n);
 	struct stat a, b;
-	int g;
+	int g, own = -1;
 
 	if (r >= 0)
 		return r == 0;
-	g = (int)syscall(SYS_pidfd_getfd, pidfd, n, 0);
+	/* no kcmp (CONFIG_KCMP off): the same inode will do */
+	if (pidfd < 0)
+		pidfd = own = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	g = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, n, 0);
+	if (own >= 0)
+		close(own);
 	if (g < 0)
 		return false;
 	r = fstat(g, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
@@ -958,8 +963,7 @@ static void drain(int sock)
 
 static bool chan_present(struct jh_platform *p, pid_t tid)
 {
-	return p->chan_copy >= 0 && p->chan_num >= 0 &&
-	       syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, p->chan_copy, p->chan_num) == 0;
+	return p->chan_copy >= 0 && p->chan_num >= 0 && same_file(tid, -1, p->chan_num, p->chan_copy);
 }
 
 /* Installs the channel's task end at chan_num in the task: 0, -EAGAIN when
@@ -1047,7 +1051,7 @@ static int inject_fd_fast(struct inject *in, int fd, bool cloexec)
 		memcpy(&n, CMSG_DATA(&s.cm.h), sizeof(int));
 	if (n < 0)
 		return -EMFILE; /* received without the fd: the task is at its limit */
-	if (syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, fd, n) != 0)
+	if (!same_file(tid, -1, n, fd))
 		return -EPROTO;
 	return n;
 }
