@@ -13,12 +13,23 @@
  * opens with O_NONBLOCK|O_NOCTTY, so a FIFO, a tty or a lease never blocks it.
  * A malformed request gets an error reply; EOF on the socket ends it.
  *
- * Quota: usage is the workspace's allocated bytes, rescanned at most every
- * 200 ms when a request would add to it; past the quota, creating, opening
- * for writing, growing by truncate, mkdir, symlink and link fail with EDQUOT.
- * Writes through fds already open happen in the kernel and are not stopped
- * mid-file: the overshoot is bounded by what the task wrote since the last
- * scan. Nothing already written is damaged. */
+ * Quota: usage is the workspace's allocated bytes (st_blocks), rescanned at
+ * most every 200 ms when a request would add to it, plus the growth of the
+ * files the sandbox holds open for writing: the gofer keeps an O_PATH fd of
+ * every workspace file it opened for writing (O_PATH: no writer reference, so
+ * no ETXTBSY for the sandbox and no held-open FIFO) and fstats them every
+ * TICK_MS while any is held. Past the quota, creating, opening for writing,
+ * growing by truncate, mkdir, symlink and link fail with EDQUOT; and the
+ * gofer tells the supervisor (a pipe set up before confinement,
+ * jh_gofer_set_quota_notify()), which lowers every task's RLIMIT_FSIZE to 0:
+ * writes through fds already open then fail with EFBIG in the kernel, each
+ * one, without anything already written being touched. When deletions or
+ * truncations bring usage below the quota, it says so and the limits come
+ * back. Why here and not in the supervisor's walk: only the gofer knows which
+ * open files are workspace files (the supervisor would have to readlink every
+ * fd of every task every period); here a tick is one fstat per held file.
+ * The overshoot is what the tasks write between two ticks plus the
+ * supervisor's reaction (README: measured). */
 #include "gofer/gofer.h"
 #include "gofer/vfs.h"
 #include "gofer/workspace-internal.h"
@@ -56,6 +67,15 @@
 
 #define MAX_ROOT_FDS 250
 #define CALL_TIMEOUT_MS 30000
+/* --disk-quota: files held for their growth (the oldest is let go past
+ * this: its later growth is seen at the next rescan, which letting go
+ * schedules); the period of their fstats (stretched so that a tick costs
+ * at most a quarter of it); rescans of the whole workspace at most this
+ * often, or ten times their cost. */
+#define MAX_TRACKED 1024
+#define TICK_MS 10
+#define TICK_SHARE 4
+#define RESCAN_NS 200000000ull
 
 /* --- fd passing --- */
 
@@ -126,14 +146,30 @@ static ssize_t recv_frame(int sock, void *buf, size_t cap, int *fds, size_t maxf
 
 /* ================= server ================= */
 
+/* A workspace file the sandbox opened for writing. */
+struct tracked {
+	int fd; /* O_PATH */
+	dev_t dev;
+	ino_t ino;
+	blkcnt_t base; /* st_blocks at the last rescan, or when it was opened */
+};
+
 struct server {
 	const struct jh_gofer_config *cfg;
 	int sock;
 	int *fds;
 	int wsfd;
+	int ws_entry; /* the view entry whose root is the workspace, -1 */
 	struct jh_snap before;
-	uint64_t usage;
-	uint64_t last_scan_ns;
+	uint64_t usage; /* at the last rescan */
+	uint64_t last_scan_ns, scan_cost_ns, next_tick_ns;
+	/* --disk-quota's view of writes through open fds */
+	int notify; /* to the supervisor, -1 */
+	struct tracked tr[MAX_TRACKED];
+	size_t ntr;
+	bool full, told; /* told: the supervisor heard of the current state */
+	bool stale;      /* rescan at the next tick: space may have been freed, or a
+			  * file was let go */
 	uint8_t frame[JH_GOFER_MAX_FRAME];
 	uint8_t out[JH_GOFER_MAX_FRAME];
 	struct jh_gofer_req req;
@@ -146,19 +182,146 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int quota_notify_fd = -1;
+
+void jh_gofer_set_quota_notify(int fd)
+{
+	quota_notify_fd = fd;
+}
+
+static void untrack(struct server *sv, size_t i)
+{
+	close(sv->tr[i].fd);
+	sv->tr[i] = sv->tr[--sv->ntr];
+}
+
+/* Growth of the held files since their base, in bytes (negative after
+ * truncations). A file whose last link is gone is let go: the scan will not
+ * count it any more (its space is the sandbox's until it closes it: see the
+ * README), and our O_PATH fd must not keep that space allocated. */
+static int64_t tracked_growth(struct server *sv)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < sv->ntr;) {
+		struct stat st;
+
+		if (fstat(sv->tr[i].fd, &st) < 0 || st.st_nlink == 0) {
+			untrack(sv, i);
+			sv->stale = true;
+			continue;
+		}
+		sum += ((int64_t)st.st_blocks - (int64_t)sv->tr[i].base) * 512;
+		i++;
+	}
+	return sum;
+}
+
+static void rescan(struct server *sv)
+{
+	struct jh_snap s;
+	uint64_t t0 = now_ns();
+
+	if (jh_snap_take(sv->wsfd, &s) == 0) {
+		sv->usage = s.usage;
+		jh_snap_free(&s);
+	}
+	/* what the scan saw is the held files' new base */
+	for (size_t i = 0; i < sv->ntr;) {
+		struct stat st;
+
+		if (fstat(sv->tr[i].fd, &st) < 0 || st.st_nlink == 0) {
+			untrack(sv, i);
+			continue;
+		}
+		sv->tr[i].base = st.st_blocks;
+		i++;
+	}
+	sv->last_scan_ns = now_ns();
+	sv->scan_cost_ns = sv->last_scan_ns - t0;
+	sv->stale = false;
+}
+
+/* Recomputes usage (scan + growth), and tells the supervisor when the
+ * workspace became full or stopped being full. */
+static void quota_update(struct server *sv)
+{
+	int64_t est = (int64_t)sv->usage + tracked_growth(sv);
+	bool full = est >= 0 && (uint64_t)est >= sv->cfg->quota_bytes;
+
+	if (full != sv->full)
+		sv->told = false;
+	sv->full = full;
+	if (!sv->told && sv->notify >= 0) {
+		uint64_t word = (uint64_t)JH_MAX(est, 0) & ~JH_GOFER_QUOTA_FULL;
+
+		if (full)
+			word |= JH_GOFER_QUOTA_FULL;
+		/* a level, not an event: if the pipe is full, the next change says it */
+		sv->told = JH_RETRY_EINTR(write(sv->notify, &word, sizeof(word))) ==
+			   (ssize_t)sizeof(word);
+		if (!sv->told && errno == EPIPE)
+			jh_closep(&sv->notify);
+	}
+}
+
+static bool quota_on(const struct server *sv)
+{
+	return sv->cfg->quota_bytes && sv->wsfd >= 0;
+}
+
 static bool over_quota(struct server *sv)
 {
-	if (!sv->cfg->quota_bytes || sv->wsfd < 0)
+	if (!quota_on(sv))
 		return false;
-	if (now_ns() - sv->last_scan_ns > 200000000ull) {
-		struct jh_snap s;
-		if (jh_snap_take(sv->wsfd, &s) == 0) {
-			sv->usage = s.usage;
-			jh_snap_free(&s);
-		}
-		sv->last_scan_ns = now_ns();
+	if (now_ns() - sv->last_scan_ns > RESCAN_NS)
+		rescan(sv);
+	quota_update(sv);
+	return sv->full;
+}
+
+/* Holds `fd`, just opened for writing, for its growth. */
+static void track(struct server *sv, int fd, const struct stat *st)
+{
+	char p[64];
+	int h;
+
+	for (size_t i = 0; i < sv->ntr; i++)
+		if (sv->tr[i].dev == st->st_dev && sv->tr[i].ino == st->st_ino)
+			return; /* held already: its growth must count once */
+	/* an O_PATH fd of the same file: reopened through procfs (the file,
+	 * not a name that may have changed since) */
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	h = open(p, O_PATH | O_CLOEXEC);
+	if (h < 0)
+		return; /* its growth shows at the next rescan */
+	if (sv->ntr == MAX_TRACKED) {
+		untrack(sv, 0); /* not the newest; growth since the scan: a rescan */
+		sv->stale = true;
 	}
-	return sv->usage >= sv->cfg->quota_bytes;
+	sv->tr[sv->ntr++] = (struct tracked){.fd = h, .dev = st->st_dev, .ino = st->st_ino,
+					      .base = st->st_blocks};
+}
+
+/* The timer: every TICK_MS while files are held or a rescan is due. */
+static int tick_timeout(const struct server *sv)
+{
+	uint64_t now = now_ns();
+
+	if (!quota_on(sv) || (!sv->ntr && !sv->stale && sv->told))
+		return -1;
+	return sv->next_tick_ns > now ? (int)((sv->next_tick_ns - now) / 1000000 + 1) : 0;
+}
+
+static void tick(struct server *sv)
+{
+	uint64_t t0 = now_ns();
+
+	if (sv->stale && t0 - sv->last_scan_ns > JH_MAX(RESCAN_NS, 10 * sv->scan_cost_ns))
+		rescan(sv);
+	quota_update(sv);
+	sv->next_tick_ns = now_ns() + JH_MAX(TICK_MS * 1000000ull,
+					     (now_ns() - t0) * TICK_SHARE);
 }
 
 /* Is `dir` the root of read-write entry `entry` or beneath it? */
@@ -271,6 +434,9 @@ static int64_t serve(struct server *sv, const struct jh_gofer_req *q, int d1, in
 		}
 		if (!(flags & O_NONBLOCK))
 			(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		if (quota_on(sv) && q->entry == sv->ws_entry && S_ISREG(st.st_mode) &&
+		    (flags & O_ACCMODE) != O_RDONLY)
+			track(sv, fd, &st);
 		*ret_fd = fd;
 		return 0;
 	}
@@ -289,6 +455,7 @@ static int64_t serve(struct server *sv, const struct jh_gofer_req *q, int d1, in
 			       : 0;
 	}
 	case JH_GOFER_UNLINK:
+		sv->stale |= sv->full; /* space freed: the limits may come back */
 		return unlinkat(d1, q->name, q->a & AT_REMOVEDIR) < 0 ? jh_negerrno() : 0;
 	case JH_GOFER_RENAME:
 	case JH_GOFER_LINK:
@@ -306,6 +473,7 @@ static int64_t serve(struct server *sv, const struct jh_gofer_req *q, int d1, in
 		}
 		if (q->a & ~(int64_t)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 			return -EINVAL;
+		sv->stale |= sv->full; /* a file renamed over is freed */
 		return renameat2(d1, q->name, d2, q->name2, (unsigned)q->a) < 0 ? jh_negerrno() : 0;
 	case JH_GOFER_SYMLINK: {
 		char target[PATH_MAX];
@@ -352,6 +520,7 @@ static int64_t serve(struct server *sv, const struct jh_gofer_req *q, int d1, in
 			return -EINVAL;
 		if (q->a > st.st_size && over_quota(sv))
 			return -EDQUOT;
+		sv->stale |= sv->full;
 		return ftruncate(f, q->a) < 0 ? jh_negerrno() : 0;
 	}
 	case JH_GOFER_UTIMENS: {
@@ -507,17 +676,27 @@ void jh_gofer_main(const struct jh_gofer_config *cfg, int sock)
 	int *fds = NULL, hdr[MAX_ROOT_FDS + 1];
 	int keep[2] = {JH_MIN(sock, 2), JH_MAX(sock, 2)};
 	size_t n;
-	int emptyfd;
+	int emptyfd, notify = -1;
 
 	(void)keep;
-	/* Nothing but the socket and stderr. */
+	/* Nothing but the socket, stderr and the quota pipe: that one moves
+	 * right above the socket first. */
+	if (quota_notify_fd >= 0 && cfg->quota_bytes) {
+		notify = quota_notify_fd == sock + 1
+				 ? sock + 1
+				 : dup3(quota_notify_fd, sock + 1, O_CLOEXEC);
+		if (notify < 0)
+			notify = -1;
+	}
 	if (sock > 3)
 		syscall(SYS_close_range, 3, (unsigned)sock - 1, 0);
-	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
+	syscall(SYS_close_range, (unsigned)sock + (notify >= 0 ? 2 : 1), ~0U, 0);
 
 	sv.cfg = cfg;
 	sv.sock = sock;
 	sv.wsfd = -1;
+	sv.ws_entry = -1;
+	sv.notify = notify;
 	if (jh_vfs_open_roots(cfg->view, &fds) < 0 || cfg->view->n + 1 > MAX_ROOT_FDS)
 		_exit(1);
 	sv.fds = fds;
@@ -548,7 +727,22 @@ void jh_gofer_main(const struct jh_gofer_config *cfg, int sock)
 			sv.usage = sv.before.usage;
 			sv.last_scan_ns = now_ns();
 		}
+		/* which entry is the workspace: files opened through it are held
+		 * for their growth */
+		for (size_t i = 0; sv.wsfd >= 0 && i < cfg->view->n; i++) {
+			struct stat a, b;
+
+			if (fds[i] >= 0 && cfg->view->m[i].kind == JH_MOUNT_RW &&
+			    fstat(fds[i], &a) == 0 && fstat(sv.wsfd, &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+				sv.ws_entry = (int)i;
+				break;
+			}
+		}
 	}
+	/* the supervisor hears at once if the workspace is full already */
+	sv.told = !(quota_on(&sv) && sv.usage >= cfg->quota_bytes);
+	sv.full = !sv.told;
 	if (cfg->as_ids && (setgroups(0, NULL) < 0 || setresgid(cfg->gid, cfg->gid, cfg->gid) < 0 ||
 			    setresuid(cfg->uid, cfg->uid, cfg->uid) < 0))
 		_exit(1);
@@ -558,9 +752,18 @@ void jh_gofer_main(const struct jh_gofer_config *cfg, int sock)
 	for (;;) {
 		int rfds[2] = {-1, -1}, outfd = -1;
 		size_t nf = 0;
-		ssize_t len = recv_frame(sock, sv.frame, sizeof(sv.frame), rfds, 2, &nf);
+		struct pollfd pfd = {.fd = sock, .events = POLLIN};
+		ssize_t len;
 		int64_t v;
+		int timeout = tick_timeout(&sv);
 
+		/* --disk-quota: the timer runs between requests, and between two
+		 * requests that follow each other closely too */
+		if (timeout == 0 || (timeout > 0 && JH_RETRY_EINTR(poll(&pfd, 1, timeout)) == 0)) {
+			tick(&sv);
+			continue;
+		}
+		len = recv_frame(sock, sv.frame, sizeof(sv.frame), rfds, 2, &nf);
 		if (len == 0)
 			_exit(0);
 		if (len < 0) {

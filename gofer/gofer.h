@@ -98,6 +98,18 @@ struct jh_gofer_config {
 
 struct jh_gofer;
 
+/* --disk-quota reports: the gofer writes one uint64_t — the workspace's
+ * usage in bytes, this bit set while it is at or past the quota — on `fd`
+ * each time the workspace becomes full or stops being full (and once at the
+ * start if it already is). Usage counts writes through fds the sandbox holds:
+ * the gofer keeps an O_PATH fd of every workspace file it opened for writing
+ * and sums their growth every few milliseconds. The supervisor lowers the
+ * tasks' RLIMIT_FSIZE on it (platform/limits.h, JH_LIMITS_QUOTA_FULL is the
+ * same bit). Set before jh_gofer_start(); the gofer keeps its own copy of fd
+ * (it should be non-blocking: a word that does not fit is dropped). -1: none. */
+#define JH_GOFER_QUOTA_FULL (1ull << 63)
+void jh_gofer_set_quota_notify(int fd);
+
 /* Starts the gofer (a grandchild: never our child, so the platform's teardown
  * of the task tree does not touch it) and receives the entry fds. *ret_fds is
  * malloc'd, one per view entry (-1 where none); *ret_emptyfd an empty dir. */

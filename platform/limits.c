@@ -27,9 +27,32 @@
  * child subreaper), so the walk from the supervisor's children reaches every
  * task.
  *
+ * --disk-quota: the gofer sees the workspace's usage grow (it holds every
+ * workspace file it opened for writing and sums their growth on a short
+ * timer, gofer/gofer.c) but cannot reach the tasks: it is not their relative,
+ * its seccomp filter forbids signals to others, and it does not know their
+ * pids. The supervisor's thread does: the gofer writes the usage on a pipe
+ * made here before it starts, and while the workspace is full the thread
+ * sets RLIMIT_FSIZE of every task the walk finds to 0 (prlimit), so the
+ * kernel fails every write to a regular file with EFBIG at once, in whichever
+ * task and through whichever fd; forks inherit it. Then it walks again (a task
+ * may have forked between the walk and its prlimit) until a walk finds
+ * nothing to change. While full it walks every period, for tasks that
+ * started since and for tasks that raised their soft limit again (setrlimit
+ * is not mediated: a task may raise its soft limit up to its hard one). Where
+ * the supervisor may raise a hard limit back (CAP_SYS_RESOURCE, probed once
+ * in a child) it lowers the hard limit to 0 too, and nothing can raise it;
+ * elsewhere only the soft one, and the walk puts it back. When the gofer
+ * reports usage below the quota again (files deleted or truncated) the
+ * limits go back to the quota. Why 0 and not "the file's size": the kernel's
+ * check is by offset (a write at or past RLIMIT_FSIZE fails, one across it is
+ * cut short), one number per process for every file; any value above 0
+ * would let each open file grow to it. So while the workspace is full,
+ * overwrites fail too, and so do writes to /tmp files — as on a full disk.
+ *
  * The watchdog thread allocates nothing and takes no lock (open, read,
- * getdents64, close and poll only), so a fork by the supervisor while it runs
- * inherits no held lock from it. */
+ * getdents64, prlimit, close and poll only), so a fork by the supervisor
+ * while it runs inherits no held lock from it. */
 #include "platform/limits.h"
 
 #include <errno.h>
@@ -45,6 +68,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +371,63 @@ static void kill_tree(struct walk *w)
 	}
 }
 
+/* RLIMIT_FSIZE of one task of the walk to `full` ? 0 : the quota, if it is
+ * not already there. Pinned by a pidfd and checked like kill_one(); what is
+ * left is a pid reused between the check and prlimit, which takes a wrap of
+ * the whole pid space in between. Returns 1 if it changed the limit. */
+static int set_fsize(const struct walk *w, pid_t pid, pid_t parent, bool full, bool hard_too,
+		     uint64_t quota)
+{
+	struct proc_info pi;
+	struct rlimit old, nw;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), r = 0;
+
+	if (fd < 0)
+		return 0;
+	if (read_proc(pid, &pi) < 0 || pi.ppid != parent || pi.sid == w->self_sid || pi.sid <= 0 ||
+	    prlimit(pid, RLIMIT_FSIZE, NULL, &old) < 0)
+		goto out;
+	if (full) {
+		if (old.rlim_cur == 0 && (!hard_too || old.rlim_max == 0))
+			goto out;
+		nw = (struct rlimit){0, hard_too ? 0 : old.rlim_max};
+	} else {
+		/* only what we lowered: a task that chose a smaller limit keeps it */
+		if (old.rlim_cur != 0)
+			goto out;
+		nw.rlim_max = hard_too ? quota : old.rlim_max;
+		nw.rlim_cur = JH_MIN((uint64_t)nw.rlim_max, quota);
+		if (nw.rlim_cur == 0)
+			goto out;
+	}
+	r = prlimit(pid, RLIMIT_FSIZE, &nw, NULL) == 0 ? 1 : 0;
+out:
+	close(fd);
+	return r;
+}
+
+/* Every task's RLIMIT_FSIZE to 0 (full) or back to the quota, walking again
+ * until a walk changes nothing: a task forked after its parent was seen but
+ * before its parent's prlimit kept the old limit. Returns how many prlimit
+ * calls changed a limit. */
+static uint64_t enforce_fsize(struct walk *w, bool full, bool hard_too, uint64_t quota)
+{
+	uint64_t total = 0;
+
+	for (int round = 0; round < KILL_ROUNDS; round++) {
+		uint64_t changed = 0;
+
+		walk_tree(w);
+		for (size_t i = 0; i < w->n; i++)
+			changed += (uint64_t)set_fsize(w, w->pid[i], w->parent[i], full, hard_too,
+						       quota);
+		total += changed;
+		if (!changed)
+			break;
+	}
+	return total;
+}
+
 size_t jh_limits_sample(uint64_t *ret_bytes, uint64_t *ret_tasks)
 {
 	_cleanup_free_ struct walk *w = malloc(sizeof(*w));
@@ -535,6 +616,12 @@ struct jh_limits {
 	atomic_bool killed;
 	_Atomic uint64_t seen, peak, pids_peak;
 	atomic_bool pids_reached;
+	/* --disk-quota */
+	int quota_rfd, quota_wfd; /* the gofer writes usage words, the thread reads */
+	bool hard_too;            /* we may raise a hard RLIMIT_FSIZE back */
+	bool full;                /* the thread's: the last word read said full */
+	atomic_bool disk_full;
+	_Atomic uint64_t disk_peak, fsize_lowered;
 	struct walk w; /* the thread's */
 };
 
@@ -645,6 +732,33 @@ static int cgroup_setup(struct jh_limits *l, const struct jh_cgroup_probe *pr)
 	return 0;
 }
 
+/* Whether this process may raise a hard RLIMIT_FSIZE it lowered
+ * (CAP_SYS_RESOURCE in the initial user namespace, which prlimit checks for
+ * raising a hard limit): tried in a child, so ours stays as it is. */
+static bool can_raise_hard_fsize(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_max == 0)
+			_exit(1);
+		rl.rlim_max -= 1;
+		rl.rlim_cur = JH_MIN(rl.rlim_cur, rl.rlim_max);
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(1);
+		rl.rlim_max += 1;
+		_exit(setrlimit(RLIMIT_FSIZE, &rl) == 0 ? 0 : 1);
+	}
+	if (JH_RETRY_EINTR(waitpid(pid, &st, 0)) != pid)
+		return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 int jh_limits_new(const struct jh_limits_config *cfg, struct jh_limits **ret)
 {
 	_cleanup_free_ struct jh_limits *l = calloc(1, sizeof(*l));
@@ -654,9 +768,20 @@ int jh_limits_new(const struct jh_limits_config *cfg, struct jh_limits **ret)
 	if (!l)
 		return -ENOMEM;
 	l->cfg = *cfg;
-	l->procs_fd = l->stop_fd = -1;
+	l->procs_fd = l->stop_fd = l->quota_rfd = l->quota_wfd = -1;
 	if (!l->cfg.period_ms)
 		l->cfg.period_ms = DEFAULT_PERIOD_MS;
+	if (cfg->disk_quota) {
+		int p[2];
+
+		/* non-blocking both ways: a gofer never waits on a stalled
+		 * supervisor (its words are levels, a lost one is superseded) */
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+			return -errno;
+		l->quota_rfd = p[0];
+		l->quota_wfd = p[1];
+		l->hard_too = can_raise_hard_fsize();
+	}
 	if (!cfg->memory && !cfg->pids) {
 		l->mech = JH_LIMITS_NONE;
 		snprintf(l->describe, sizeof(l->describe), "none asked");
@@ -743,16 +868,68 @@ const char *jh_limits_describe(const struct jh_limits *l)
 	return l->describe;
 }
 
+/* Reads every word the gofer wrote; the last one is the state. Returns true
+ * when the state changed. */
+static bool read_quota(struct jh_limits *l)
+{
+	uint64_t words[64];
+	bool was = l->full;
+	ssize_t n;
+
+	while ((n = read(l->quota_rfd, words, sizeof(words))) > 0) {
+		size_t k = (size_t)n / sizeof(words[0]);
+
+		/* each word is written whole (8 bytes < PIPE_BUF) */
+		for (size_t i = 0; i < k; i++) {
+			uint64_t usage = words[i] & ~JH_LIMITS_QUOTA_FULL;
+
+			if (usage > atomic_load(&l->disk_peak))
+				atomic_store(&l->disk_peak, usage);
+		}
+		if (k)
+			l->full = (words[k - 1] & JH_LIMITS_QUOTA_FULL) != 0;
+	}
+	if (n == 0) /* the gofer is gone: nothing will report usage again */
+		jh_closep(&l->quota_rfd);
+	if (l->full)
+		atomic_store(&l->disk_full, true);
+	return l->full != was;
+}
+
 static void *watch_main(void *arg)
 {
 	struct jh_limits *l = arg;
 	struct walk *w = &l->w;
+	bool memory = l->mech == JH_LIMITS_WATCHDOG;
+
+	/* prlimit on another process needs its real, effective and saved ids
+	 * to be our real ones, or CAP_SYS_RESOURCE (which containers drop).
+	 * Started as root, the tasks run as the sandbox's uid: this thread,
+	 * and only it (the raw calls change one thread's credentials, where
+	 * libc's would change every thread's), takes that uid and gid as its
+	 * real ids. Its effective ids stay 0, so it keeps the capabilities it
+	 * had (CAP_KILL for the watchdog's kills). */
+	if (l->quota_rfd >= 0 && l->cfg.as_ids &&
+	    (syscall(SYS_setresgid, l->cfg.gid, -1, -1) < 0 ||
+	     syscall(SYS_setresuid, l->cfg.uid, -1, -1) < 0))
+		jh_closep(&l->quota_rfd); /* cannot enforce: the gofer's refusals stay */
 
 	for (;;) {
-		struct pollfd pfd = {.fd = l->stop_fd, .events = POLLIN};
+		struct pollfd pfd[2] = {{.fd = l->stop_fd, .events = POLLIN},
+					{.fd = l->quota_rfd, .events = POLLIN}};
 		int64_t t0 = mono_ns(), spent;
 		int wait_ms;
 
+		/* The quota first: lowering the limit is what stops a write. While
+		 * full, every period, for new tasks and raised soft limits. */
+		if (l->quota_rfd >= 0 && (read_quota(l) || l->full)) {
+			uint64_t n = enforce_fsize(w, l->full, l->hard_too, l->cfg.disk_quota);
+
+			if (l->full)
+				atomic_fetch_add(&l->fsize_lowered, n);
+		}
+		if (!memory)
+			goto wait;
 		walk_tree(w);
 		if (w->bytes > atomic_load(&l->peak))
 			atomic_store(&l->peak, w->bytes);
@@ -766,19 +943,28 @@ static void *watch_main(void *arg)
 			atomic_store(&l->killed, true);
 			kill_tree(w);
 		}
+wait:
 		spent = mono_ns() - t0;
 		wait_ms = (int)JH_MAX((int64_t)l->cfg.period_ms, spent * WALK_SHARE / 1000000);
-		if (poll(&pfd, 1, wait_ms) > 0)
+		if (!memory && !(l->full && l->quota_rfd >= 0))
+			wait_ms = -1; /* nothing to sample: only a word from the gofer wakes us */
+		if (JH_RETRY_EINTR(poll(pfd, l->quota_rfd >= 0 ? 2 : 1, wait_ms)) > 0 &&
+		    (pfd[0].revents & POLLIN))
 			break;
 	}
 	return NULL;
+}
+
+int jh_limits_quota_fd(const struct jh_limits *l)
+{
+	return l ? l->quota_wfd : -1;
 }
 
 int jh_limits_start(struct jh_limits *l)
 {
 	int r;
 
-	if (l->mech != JH_LIMITS_WATCHDOG || l->started)
+	if ((l->mech != JH_LIMITS_WATCHDOG && l->quota_rfd < 0) || l->started)
 		return 0;
 	l->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (l->stop_fd < 0)
@@ -813,11 +999,16 @@ void jh_limits_finish(struct jh_limits *l, struct jh_limits_report *ret)
 	struct jh_limits_report rep = {0};
 	char lim[32], seen[32];
 
-	if (l->mech == JH_LIMITS_WATCHDOG && l->started) {
+	if (l->started) {
 		uint64_t one = 1;
 		(void)!write(l->stop_fd, &one, sizeof(one));
 		pthread_join(l->thread, NULL);
 		l->started = false;
+		rep.disk_full = atomic_load(&l->disk_full);
+		rep.disk_peak = atomic_load(&l->disk_peak);
+		rep.fsize_lowered = atomic_load(&l->fsize_lowered);
+	}
+	if (l->mech == JH_LIMITS_WATCHDOG) {
 		rep.memory_exceeded = atomic_load(&l->killed);
 		rep.memory_seen = atomic_load(&l->seen);
 		rep.memory_peak = atomic_load(&l->peak);
@@ -849,6 +1040,12 @@ void jh_limits_finish(struct jh_limits *l, struct jh_limits_report *ret)
 				 "pids limit %llu reached (%llu tasks seen at once): forks beyond it "
 				 "fail with EAGAIN",
 				 (unsigned long long)l->cfg.pids, (unsigned long long)rep.pids_peak);
+	} else if (rep.disk_full) {
+		jh_limits_format_size(l->cfg.disk_quota, lim, sizeof(lim));
+		snprintf(rep.reason, sizeof(rep.reason),
+			 "disk quota %s reached (%llu KiB in use): writes to files failed with "
+			 "EFBIG while it was",
+			 lim, (unsigned long long)((rep.disk_peak + 1023) >> 10));
 	}
 	*ret = rep;
 }
@@ -864,5 +1061,7 @@ void jh_limits_free(struct jh_limits *l)
 	if (l->mech == JH_LIMITS_CGROUP2)
 		cgroup_teardown(l);
 	jh_closep(&l->stop_fd);
+	jh_closep(&l->quota_rfd);
+	jh_closep(&l->quota_wfd);
 	free(l);
 }

@@ -1,4 +1,5 @@
-/* Resource limits of the sandboxed task tree: --memory and --pids.
+/* Resource limits of the sandboxed task tree: --memory, --pids, and the
+ * enforcing half of --disk-quota.
  *
  * Two mechanisms, chosen per run by jh_limits_new():
  *
@@ -13,6 +14,14 @@
  *               of every sandboxed task from /proc every few milliseconds and
  *               kills the whole tree when the sum passes --memory; --pids is
  *               RLIMIT_NPROC, and the watchdog notes when the count reached it.
+ *
+ *
+ * --disk-quota: every task starts with RLIMIT_FSIZE = quota (no file grows
+ * past it). The gofer tracks the workspace's usage, writes through open fds
+ * included, and reports it on a pipe (jh_limits_quota_fd()); while it says
+ * the workspace is full, the same thread lowers RLIMIT_FSIZE of every task of
+ * the walk to 0 — each write to a regular file then fails in the kernel with
+ * EFBIG — and raises it back to the quota when usage is below it again.
  *
  * The cgroup root and the text of /proc/self/cgroup are parameters, so the
  * detection can be tested on fake trees. */
@@ -73,7 +82,20 @@ struct jh_limits_config {
 	const char *self_cgroup; /* NULL: /proc/self/cgroup; tests give fake contents */
 	bool no_cgroup;          /* use the watchdog even where cgroup v2 is delegated */
 	unsigned period_ms;      /* watchdog sampling period; 0: the default (10 ms) */
+	uint64_t disk_quota;     /* bytes; 0: none. RLIMIT_FSIZE is lowered while the
+				  * gofer reports the workspace full */
+	bool as_ids;             /* the tasks run as uid/gid (we were started as root):
+				  * the thread takes them as its real ids, as prlimit
+				  * on another's task wants without CAP_SYS_RESOURCE */
+	uid_t uid;
+	gid_t gid;
 };
+
+/* The messages on the quota pipe: one uint64_t each, the workspace's usage in
+ * bytes, with this bit set while it is at or past the quota. The gofer writes
+ * them (gofer/gofer.h, JH_GOFER_QUOTA_FULL is the same bit); only the last
+ * one read counts. */
+#define JH_LIMITS_QUOTA_FULL (1ull << 63)
 
 enum jh_limits_mech {
 	JH_LIMITS_NONE = 0, /* nothing asked */
@@ -87,6 +109,10 @@ struct jh_limits_report {
 				* cgroup's peak where the kernel reports it; 0 unknown */
 	uint64_t memory_peak;  /* largest sum the watchdog saw (0 with cgroups) */
 	bool pids_reached;     /* a fork failed, or the count was seen at the limit */
+	bool disk_full;        /* the workspace was reported full at least once */
+	uint64_t disk_peak;    /* largest usage the gofer reported, bytes (0: none) */
+	uint64_t fsize_lowered; /* prlimit calls that lowered a task's RLIMIT_FSIZE
+				 * (more than the tasks when one raised it again) */
 	uint64_t pids_peak;    /* most tasks seen at once (watchdog), 0 unknown */
 	char reason[256];      /* one line for stderr and the audit record; "" if no
 				* limit was hit */
@@ -105,9 +131,13 @@ size_t jh_limits_rlimits(const struct jh_limits *l, struct jh_rlimit *out, size_
 enum jh_limits_mech jh_limits_mechanism(const struct jh_limits *l);
 /* One line: the mechanism and why it was chosen (static or owned by l). */
 const char *jh_limits_describe(const struct jh_limits *l);
-/* Starts the watchdog thread (a no-op for the cgroup). Call right before
- * the sandbox is started: the thread takes no lock and allocates nothing,
- * so forks of the supervisor stay safe. */
+/* With --disk-quota: the write end of the quota pipe (O_NONBLOCK, O_CLOEXEC,
+ * owned by l), for the gofer to report on (jh_gofer_set_quota_notify()); -1
+ * without. */
+int jh_limits_quota_fd(const struct jh_limits *l);
+/* Starts the watchdog thread (with the cgroup: only for --disk-quota). Call
+ * right before the sandbox is started: the thread takes no lock and
+ * allocates nothing, so forks of the supervisor stay safe. */
 int jh_limits_start(struct jh_limits *l);
 /* After the run (every task reaped): stops the watchdog or reads the
  * cgroup's events, and removes the cgroup. Fills *ret. */

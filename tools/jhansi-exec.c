@@ -151,8 +151,12 @@ static void usage(FILE *out)
 	      "  --hide PATH            make PATH not exist (repeatable)\n"
 	      "  --policy FILE          JSON: {\"ro\": [...], \"rw\": [...], \"hide\": [...]}\n"
 	      "  --disk-quota SIZE      the workspace holds at most SIZE: past it, creating,\n"
-	      "                         opening for writing and growing files fail (EDQUOT);\n"
-	      "                         no file written grows past SIZE (EFBIG)\n"
+	      "                         opening for writing and growing files fail (EDQUOT),\n"
+	      "                         and so do writes to files already open (EFBIG, the\n"
+	      "                         tasks' RLIMIT_FSIZE lowered to 0, overwrites too)\n"
+	      "                         until deletions bring usage below SIZE; checked\n"
+	      "                         every 10 ms: it may pass SIZE by what is written in\n"
+	      "                         that time; no file grows past SIZE (EFBIG)\n"
 	      "  --list-workspaces      list the workspaces and exit\n"
 	      "  --remove-workspace NAME\n"
 	      "                         remove a workspace and everything in it, and exit\n"
@@ -1023,8 +1027,9 @@ int main(int argc, char **argv)
 	rlimits[nrl++] = (struct jh_rlimit){RLIMIT_CORE, 0, 0};
 	/* --disk-quota: the gofer refuses creates, opens for writing and
 	 * truncations past it; a write through an fd already open is the
-	 * kernel's, and no file may grow past the quota by itself (EFBIG: the
-	 * tasks start with SIGXFSZ ignored). */
+	 * kernel's: no file may grow past the quota by itself (EFBIG: the tasks
+	 * start with SIGXFSZ ignored), and while the gofer reports the workspace
+	 * full the limits thread lowers this limit to 0 (platform/limits.h). */
 	if (o.disk_quota)
 		rlimits[nrl++] = (struct jh_rlimit){RLIMIT_FSIZE, o.disk_quota, o.disk_quota};
 	{
@@ -1037,7 +1042,12 @@ int main(int argc, char **argv)
 	}
 	/* --memory, --pids: a cgroup v2 of the run's own, or the watchdog and
 	 * its rlimit backstops (platform/limits.h) */
-	r = jh_limits_new(&(struct jh_limits_config){.memory = o.memory, .pids = o.pids},
+	r = jh_limits_new(&(struct jh_limits_config){.memory = o.memory,
+						     .pids = o.pids,
+						     .disk_quota = o.disk_quota,
+						     .as_ids = drop_ids,
+						     .uid = SANDBOX_UID,
+						     .gid = SANDBOX_GID},
 			  &limits);
 	if (r < 0) {
 		jh_error("cannot set up --memory/--pids: %s", strerror(-r));
@@ -1045,6 +1055,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	nrl += jh_limits_rlimits(limits, rlimits + nrl, JH_ARRAY_SIZE(rlimits) - nrl);
+	/* the gofer reports the workspace's usage to the limits thread */
+	jh_gofer_set_quota_notify(jh_limits_quota_fd(limits));
 	if (jh_limits_mechanism(limits) != JH_LIMITS_NONE)
 		o.limits_layer = jh_limits_mechanism(limits) == JH_LIMITS_CGROUP2 ? "limits-cgroup2"
 										 : "limits-watchdog";

@@ -176,6 +176,105 @@ Test(fs, writes_past_the_disk_quota_fail_and_corrupt_nothing)
 	run_result_free(&r);
 }
 
+/* --disk-quota against writes through fds opened before the quota was
+ * reached: quota-writer opens 8 files below the quota, then writes 16 KiB to
+ * each in turn, 1 ms apart (at most 16 MB/s, so the overshoot allowed does
+ * not depend on the machine), until a write to every file failed. Without
+ * the lowered RLIMIT_FSIZE each file would stop only at the quota itself
+ * (8 x 2 MiB); with it, all stop once the workspace holds 2 MiB, plus what
+ * was written before the gofer's next tick (10 ms) and the supervisor's
+ * prlimit: QUOTA_SLACK allows 4 MiB, a quarter of a second at that rate. */
+#define QUOTA (2u << 20)
+#define QUOTA_SLACK (4u << 20)
+
+static unsigned long long workspace_usage(const char *ws, int nfiles, int *ret_intact)
+{
+	unsigned long long sum = 0;
+
+	*ret_intact = 0;
+	for (int i = 0; i < nfiles; i++) {
+		char p[4200], head[16], got[16] = {0};
+		struct stat st;
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/workspaces/%s/f%d", state, ws, i);
+		if (stat(p, &st) < 0)
+			continue;
+		sum += (unsigned long long)st.st_blocks * 512;
+		snprintf(head, sizeof(head), "header-%02d\n", i);
+		f = fopen(p, "r");
+		if (f && fread(got, 1, strlen(head), f) == strlen(head) && !memcmp(got, head, strlen(head)))
+			(*ret_intact)++;
+		if (f)
+			fclose(f);
+	}
+	return sum;
+}
+
+Test(fs, files_held_open_for_writing_stop_near_the_disk_quota_and_keep_their_data)
+{
+	struct run_result r;
+	unsigned long long written = 0, usage;
+	const char *at;
+	int intact;
+
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", "held", "--disk-quota", "2M", "--",
+			    PROGS_DIR "/quota-writer", "8", "16384", "1000", NULL),
+		     0);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	at = strstr(r.out, "failed EFBIG after ");
+	cr_assert(at, "every file's writes must fail with EFBIG: %s", r.out);
+	written = strtoull(at + strlen("failed EFBIG after "), NULL, 10);
+	cr_assert(strstr(r.out, "headers intact\n"), "%s", r.out);
+	cr_assert(strstr(r.err, "disk quota 2M reached"), "%s", r.err);
+	/* on the host: within the bound, far from the 16 MiB of 8 files at the
+	 * quota each, and every file's first bytes as written */
+	usage = workspace_usage("held", 8, &intact);
+	cr_assert_leq(usage, QUOTA + QUOTA_SLACK, "workspace at %llu bytes (wrote %llu)", usage,
+		      written);
+	cr_assert_geq(usage, QUOTA - 8 * 16384, "stopped early at %llu", usage);
+	cr_assert_eq(intact, 8, "headers damaged on the host");
+	run_result_free(&r);
+	/* the next run starts with the workspace full: writes through a file it
+	 * opens are refused at once (EDQUOT), nothing grows */
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", "held", "--disk-quota", "2M", "--",
+			    "/bin/sh", "-c", "echo x >> f1 || echo refused", NULL),
+		     0);
+	cr_assert(strstr(r.out, "refused"), "%s%s", r.out, r.err);
+	cr_assert_leq(workspace_usage("held", 8, &intact), usage);
+	cr_assert_eq(intact, 8);
+	run_result_free(&r);
+}
+
+Test(fs, deleting_files_past_the_disk_quota_brings_writing_back)
+{
+	struct run_result r;
+	int intact;
+
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", "del", "--disk-quota", "2M", "--",
+			    PROGS_DIR "/quota-writer", "8", "16384", "1000", "delete", NULL),
+		     0);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "failed EFBIG after "), "%s", r.out);
+	cr_assert(strstr(r.out, "headers intact\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "writable again after delete\n"), "%s%s", r.out, r.err);
+	/* on the host: f0 alone, its header and the overwrite after it */
+	cr_assert_leq(workspace_usage("del", 8, &intact), QUOTA + QUOTA_SLACK);
+	cr_assert_eq(intact, 1);
+	{
+		char p[4200], got[17] = {0};
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/workspaces/del/f0", state);
+		f = fopen(p, "r");
+		cr_assert(f);
+		cr_assert_eq(fread(got, 1, 17, f), 17);
+		fclose(f);
+		cr_assert_eq(memcmp(got, "header-00\nxagain\n", 17), 0, "%.17s", got);
+	}
+	run_result_free(&r);
+}
+
 Test(fs, python_sqlite_git_tar_make_work_in_the_workspace, .timeout = 120)
 {
 	struct run_result r = sh(
