@@ -70,6 +70,7 @@ struct jh_fs {
 	/* The tasks see the view as a mount namespace: names they give the
 	 * kernel (exec, chdir) resolve from their own root, not ours. */
 	bool mountns;
+	uint64_t quota; /* --disk-quota bytes, 0: none */
 	struct jh_mountns_entry *plan_v;
 	struct jh_mountns_plan plan;
 	/* Started as root, the sentry opens files with root's rights on behalf
@@ -355,6 +356,7 @@ int jh_fs_setup(const struct jh_fs_config *cfg, const char *command, struct jh_f
 	fs->vfs_ready = true;
 	fs->vfs.skel_root = fs->skeldir;
 	fs->vfs.skel_in_task_root = fs->mountns;
+	fs->quota = cfg ? cfg->quota_bytes : 0;
 	cur_fs = fs;
 	*ret = fs;
 	return 0;
@@ -381,6 +383,11 @@ const struct jh_view *jh_fs_view(const struct jh_fs *fs)
 void jh_fs_set_sandbox(struct jh_fs *fs, pid_t sid)
 {
 	fs->vfs.sandbox_sid = sid;
+}
+
+uint64_t jh_fs_quota(void)
+{
+	return cur_fs ? cur_fs->quota : 0;
 }
 
 bool jh_fs_failed(const struct jh_fs *fs)

@@ -51,6 +51,8 @@ const struct jh_view *jh_fs_view(const struct jh_fs *fs);
 void jh_fs_set_sandbox(struct jh_fs *fs, pid_t sid);
 /* True when the gofer died or stalled during the run. */
 bool jh_fs_failed(const struct jh_fs *fs);
+/* The running sandbox's --disk-quota in bytes, 0 for none. */
+uint64_t jh_fs_quota(void);
 /* Collects the change set, stops the gofer. */
 int jh_fs_finish(struct jh_fs *fs, struct jh_changes *ret);
 /* Stops everything, removes the private /tmp, frees. */

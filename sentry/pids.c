@@ -16,6 +16,7 @@
  *
  * pid_t arguments are 32-bit: the kernel ignores the upper half of the
  * register, so every handler reads (int32_t)arg. */
+#include "sentry/fs.h"
 #include "sentry/sentry-internal.h"
 
 #include <dirent.h>
@@ -133,6 +134,35 @@ static void handle_pid_arg0(struct jh_call *c)
 		allow_if_ours(c, pid);
 }
 
+/* With --disk-quota, RLIMIT_FSIZE is the quota's: the supervisor lowers it
+ * while the workspace is full, and a task raising it back would write on past
+ * the quota. Setting it is refused (EPERM, as for an unprivileged raise) —
+ * decided on the registers alone (resource, and whether a new value is
+ * given), so the kernel may run everything else. */
+static bool sets_fsize_under_quota(int resource, uint64_t new_ptr)
+{
+	return resource == RLIMIT_FSIZE && new_ptr != 0 && jh_fs_quota() != 0;
+}
+
+/* prlimit64(pid, resource, new, old) */
+static void handle_prlimit(struct jh_call *c)
+{
+	if (sets_fsize_under_quota((int)c->sc->args[1], c->sc->args[2])) {
+		jh_call_deny(c, EPERM, "RLIMIT_FSIZE is held by --disk-quota");
+		return;
+	}
+	handle_pid_arg0(c);
+}
+
+/* setrlimit(resource, rlim) */
+static void handle_setrlimit(struct jh_call *c)
+{
+	if (sets_fsize_under_quota((int)c->sc->args[0], c->sc->args[1]))
+		jh_call_deny(c, EPERM, "RLIMIT_FSIZE is held by --disk-quota");
+	else
+		jh_call_continue(c, NULL);
+}
+
 /* tgkill(tgid, tid, sig), rt_tgsigqueueinfo(tgid, tid, sig, info). */
 static void handle_tgid_tid(struct jh_call *c)
 {
@@ -200,6 +230,8 @@ static void handle_setsid(struct jh_call *c)
 const struct jh_handler_entry jh_pid_handlers[] = {
 	{"kill", handle_kill},
 	{"pid_arg0", handle_pid_arg0},
+	{"prlimit", handle_prlimit},
+	{"setrlimit", handle_setrlimit},
 	{"tgid_tid", handle_tgid_tid},
 	{"priority", handle_priority},
 	{"setsid", handle_setsid},

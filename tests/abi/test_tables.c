@@ -328,7 +328,8 @@ Test(unit, calls_naming_other_processes_are_checked_by_the_sentry)
 {
 	expect_fate("kill", JH_FATE_EMULATE, 0, "kill");
 	expect_fate("tgkill", JH_FATE_EMULATE, 0, "tgid_tid");
-	expect_fate("prlimit64", JH_FATE_EMULATE, 0, "pid_arg0");
+	expect_fate("prlimit64", JH_FATE_EMULATE, 0, "prlimit");
+	expect_fate("setrlimit", JH_FATE_EMULATE, 0, "setrlimit"); /* RLIMIT_FSIZE under --disk-quota */
 	expect_fate("setsid", JH_FATE_EMULATE, 0, "setsid");
 	/* network mediation: every call naming a destination reaches the sentry */
 	expect_fate("socket", JH_FATE_EMULATE, 0, "net_socket");

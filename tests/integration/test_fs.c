@@ -506,3 +506,32 @@ Test(fs, proc_net_and_mounts_are_the_tasks_own)
 	cr_assert_str_eq(r.out, "Inter-\nself/net\nsame-mounts\n", "%s", r.err);
 	run_result_free(&r);
 }
+
+/* Under --disk-quota the file size limit is the quota's (lowered while the
+ * workspace is full): a task cannot set it, not even its soft limit up to its
+ * hard one, while other limits stay its own. */
+Test(fs, a_task_cannot_set_its_file_size_limit_under_a_disk_quota)
+{
+	struct run_result r;
+
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", "fsize", "--disk-quota", "1M", "--",
+			    "/usr/bin/python3", "-c",
+			    "import resource as r\n"
+			    "s, h = r.getrlimit(r.RLIMIT_FSIZE)\n"
+			    "print(h)\n"
+			    "try:\n"
+			    "    r.setrlimit(r.RLIMIT_FSIZE, (h, h)); print('set')\n"
+			    "except (PermissionError, ValueError): print('refused')\n"
+			    "r.setrlimit(r.RLIMIT_NOFILE, (64, 64)); print('nofile-set')\n",
+			    NULL),
+		     0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "1048576\nrefused\nnofile-set\n", "%s", r.err);
+	run_result_free(&r);
+	/* without a quota the limit is the task's own */
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--", "/bin/sh", "-c", "ulimit -f 1000 && echo set",
+			    NULL),
+		     0);
+	cr_assert_str_eq(r.out, "set\n", "%s", r.err);
+	run_result_free(&r);
+}
