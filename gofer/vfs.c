@@ -437,6 +437,18 @@ int jh_vfs_walk(struct jh_vfs *vfs, const struct jh_vfs_task *t, const char *pat
 			}
 		}
 
+		/* Inside /proc/1 (jhansi-exec's init, see vfs.h): its state, not
+		 * its memory, environment, command line or links. */
+		if (cm->kind == JH_MOUNT_PROC && vfs->proc_init_guard &&
+		    strncmp(w.view, cm->path, strlen(cm->path)) == 0 &&
+		    strcmp(w.view + strlen(cm->path), "/1") == 0 &&
+		    !((len == 4 && memcmp(c, "stat", 4) == 0) ||
+		      (len == 6 && memcmp(c, "status", 6) == 0) ||
+		      (len == 4 && memcmp(c, "comm", 4) == 0))) {
+			r = -ENOENT;
+			goto fail;
+		}
+
 		nvlen = view_down(&w, c, len, nview);
 		if (nvlen < 0) {
 			r = nvlen;

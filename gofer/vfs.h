@@ -36,6 +36,10 @@ struct jh_vfs {
 	/* When set, decides /proc/<pid> membership instead (the sentry's task table). */
 	bool (*owns_pid)(void *ctx, pid_t pid);
 	void *owns_ctx;
+	/* In a pid namespace, /proc/1 is jhansi-exec's init: a fork of
+	 * jhansi-exec that never execs, whose memory and environment are the
+	 * caller's. Only its stat, status and comm are shown. */
+	bool proc_init_guard;
 	/* Cache of the last directory mapped back into the view (cwd, dirfds). */
 	dev_t cache_dev;
 	ino_t cache_ino;

@@ -2,9 +2,11 @@
 #ifndef JH_PLATFORM_CHILD_H
 #define JH_PLATFORM_CHILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "base/macro.h"
 #include "platform/platform.h"
 
 /* Runs in a freshly forked first task, before its filter: default signal
@@ -15,9 +17,34 @@
  * need not be searchable by the uid the tasks drop to); the ids dropped; the
  * parent-death signal (after the id change, which clears it) with a check that
  * `parent` is still there; NO_NEW_PRIVS; the Landlock ruleset. Returns 0 with the layers entered in
- * *ret_layers, or -errno. Async-signal-safe: no allocation. */
+ * *ret_layers, or -errno. Async-signal-safe: no allocation.
+ *
+ * With JH_LAYER_PIDNS in spec->layers (and a mount namespace), the first task
+ * unshares a pid namespace after the others and forks; the fork is pid 1 of
+ * the namespace (the run's init), which mounts a procfs of the namespace's own
+ * over the view's /proc, goes on with the set-up above and returns, with its
+ * host pid in *ret_init: the caller then installs the filter in it (a task
+ * under the filter could not mount), reports (with that pid: the listener
+ * lives there, the tracer seizes it) and calls jh_child_run_init() instead of
+ * exec. The first task itself never returns: it drops its ids, closes every
+ * fd, waits for init and ends as the command did (see child.c). Without the
+ * pid namespace *ret_init is 0. */
 int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, size_t nkeep,
-		     unsigned *ret_layers);
+		     unsigned *ret_layers, pid_t *ret_init);
+
+/* In init (pid 1), once its filter is installed: forks the command as pid 2
+ * (its own process group, parent-death signal, signal mask emptied) and execs
+ * spec->path there (an exec failure's errno goes to err_w, exit 127); init
+ * then reaps every orphan, forwards every signal it gets but SIGCHLD to the
+ * command's process group, and exits when the command does, with its status
+ * as a shell reports it (128 + signal), the raw status passed to the first
+ * task. Its exit ends the namespace: the kernel kills what is left in it. */
+JH_NORETURN void jh_child_run_init(const struct jh_spawn_spec *spec, int err_w);
+
+/* In a throwaway child that entered jh_layers_enter() and jh_mountns_try():
+ * can a pid namespace be made, with a procfs of its own mounted by its pid 1?
+ * (Changes the calling process's namespaces: only for probe children.) */
+bool jh_pidns_try(void);
 
 /* The fd of a cgroup.procs (open for writing) the first task writes itself
  * into before anything else in jh_child_prepare(); -1: none. Set by
@@ -44,9 +71,15 @@ struct jh_child {
 int jh_child_fork(jh_child_main_fn fn, const struct jh_spawn_spec *spec,
 		  const struct sock_fprog *prog, struct jh_child *ret);
 
-/* Reads the child's report: {value, layers entered} once set up, or {-errno}
- * when the set-up failed. Returns value (>= 0) with *ret_layers, the child's
- * -errno, -ECHILD if it died without a word, -EPROTO on a short report. */
-int jh_child_report(int sync_r, unsigned *ret_layers);
+/* Reads the child's report: {value, layers entered, init's host pid or 0}
+ * once set up, or {-errno} when the set-up failed. Returns value (>= 0) with
+ * *ret_layers and *ret_holder (the task that holds the filter and its
+ * listener: init's host pid in a pid namespace, else the first task's), the
+ * child's -errno, -ECHILD if it died without a word, -EPROTO on a short
+ * report. */
+int jh_child_report(int sync_r, pid_t first, unsigned *ret_layers, pid_t *ret_holder);
+
+/* The report's size: {value, layers, init's host pid}. */
+#define JH_CHILD_REPORT_INTS 3
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "base/landlock.h"
 #include "base/macro.h"
+#include "platform/child.h"
 #include "platform/mountns.h"
 #include "platform/netns.h"
 
@@ -37,6 +38,7 @@ static const struct {
 	{JH_LAYER_LANDLOCK_FS, "landlock-fs"},
 	{JH_LAYER_MOUNTNS, "mountns"},
 	{JH_LAYER_NETNS, "netns"},
+	{JH_LAYER_PIDNS, "pidns"},
 };
 
 const char *jh_layer_name(enum jh_layer l)
@@ -430,8 +432,14 @@ unsigned jh_layers_probe(void)
 	}
 	if (pid == 0) {
 		unsigned m = jh_layers_enter(JH_LAYERS_NS_ALL, NULL);
-		if (jh_mountns_try())
+		if (jh_mountns_try()) {
 			m |= JH_LAYER_MOUNTNS;
+			/* After the mount namespace, which the pid namespace's
+			 * procfs needs (and before the network one, whose
+			 * failure changes nothing here). */
+			if (jh_pidns_try())
+				m |= JH_LAYER_PIDNS;
+		}
 		if (jh_netns_enter() == 0)
 			m |= JH_LAYER_NETNS;
 		(void)!write(fds[1], &m, sizeof(m));

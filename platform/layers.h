@@ -29,6 +29,9 @@ enum jh_layer {
 	JH_LAYER_NETNS = 1u << 8,         /* network namespace with only its own loopback
 					   * (netns.h): entered only when the network
 					   * policy grants no destination */
+	JH_LAYER_PIDNS = 1u << 9,         /* pid namespace: a minimal init of ours as pid 1,
+					   * the command as pid 2, a procfs of its own in the
+					   * mount namespace (child.h); needs JH_LAYER_MOUNTNS */
 };
 
 #define JH_LAYERS_NS_ALL (JH_LAYER_USERNS | JH_LAYER_IPCNS | JH_LAYER_UTSNS | JH_LAYER_CGROUPNS)
@@ -36,7 +39,7 @@ enum jh_layer {
 	(JH_LAYER_LANDLOCK_SCOPE | JH_LAYER_LANDLOCK_NET | JH_LAYER_LANDLOCK_FS)
 
 /* "userns", "ipcns", "utsns", "cgroupns", "landlock-scope", "landlock-net",
- * "landlock-fs", "mountns", "netns". */
+ * "landlock-fs", "mountns", "netns", "pidns". */
 const char *jh_layer_name(enum jh_layer l);
 /* Parses a comma list of layer names ("userns,ipcns"); -EINVAL naming nothing. */
 int jh_layers_parse(const char *list, unsigned *ret);

@@ -192,11 +192,13 @@ static int copy_symlink(const char *host, const char *t)
 }
 
 /* The host's /proc, read-only, rather than a procfs of our own: without a pid
- * namespace both show the same tasks, and the sentry's checks compare the
- * objects it resolves in its /proc with those the task's kernel reaches (the
- * ptrace platform's checked opens): a second procfs instance has other device
- * numbers, so every such check would fail. A fresh procfs only where the bind
- * is refused. */
+ * namespace both show the same tasks, and the sentry resolves /proc names in
+ * its own /proc, whose objects must be the ones the task's kernel reaches (a
+ * second procfs instance has other device numbers). A fresh procfs only where
+ * the bind is refused. With a pid namespace, its init mounts the namespace's
+ * procfs over this one (platform/child.c; the kernel lets a user namespace
+ * mount a procfs only where one is fully visible already, which this bind
+ * is), and the sentry resolves /proc names in that one (jh_fs_set_pidns). */
 static enum jh_mountns_proc mount_proc(const char *t)
 {
 	if (mount("/proc", t, NULL, MS_BIND | MS_REC, NULL) == 0) {

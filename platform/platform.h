@@ -147,8 +147,10 @@ struct jh_spawn_spec {
 	bool exec_events;   /* ptrace only: each exec is delivered by next() as a JH_SC_EXEC
 			     * record, the process held before its first instruction */
 	unsigned layers;      /* JH_LAYER_* namespaces to enter where the host allows;
-			       * JH_LAYER_NETNS must be entered (failing to is a
-			       * set-up error: the network policy counts on it) */
+			       * JH_LAYER_NETNS and JH_LAYER_PIDNS must be entered
+			       * (failing to is a set-up error: the network policy
+			       * and the sentry's pid handling count on them);
+			       * JH_LAYER_PIDNS needs `mountns` */
 	const char *hostname; /* set in a new UTS namespace */
 	bool landlock;        /* enforce the Landlock ruleset `landlock_fd` (layers.h) */
 	int landlock_fd;

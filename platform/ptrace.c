@@ -105,6 +105,9 @@ struct jh_platform {
 	bool spawned;
 	pid_t pid;
 	int pidfd;   /* of the first task */
+	pid_t holder; /* the task seized first: the first task, or in a pid
+		       * namespace its init (the first task is then never traced:
+		       * it runs nothing of the sandbox's, it only waits) */
 	int ack_w;   /* the first task waits on it until it is seized */
 	int errpipe; /* the first task's exec errno */
 	int donefd;  /* next() → supervise(): every task is gone */
@@ -546,7 +549,7 @@ static int begin_tracing(struct jh_platform *p)
 	p->waiter = pthread_self();
 	atomic_store(&p->waiter_set, true);
 	p->tracing = true;
-	if (ptrace(PTRACE_SEIZE, p->pid, 0, (void *)opts) < 0 || !add_task(p, p->pid, true) ||
+	if (ptrace(PTRACE_SEIZE, p->holder, 0, (void *)opts) < 0 || !add_task(p, p->holder, true) ||
 	    JH_RETRY_EINTR(write(p->ack_w, "x", 1)) != 1) {
 		int r = errno ? jh_negerrno() : -ENOMEM;
 		jh_error("ptrace: cannot trace the first task: %s", strerror(-r));
@@ -1131,10 +1134,13 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 {
 	int keep[3] = {sync_w, ack_r, err_w};
 	unsigned layers = 0;
+	pid_t init = 0;
 	int e, r;
 	char c;
 
-	r = jh_child_prepare(spec, parent, keep, JH_ARRAY_SIZE(keep), &layers);
+	/* In a pid namespace this goes on in init, which the tracer seizes
+	 * (see child.h); its fork of the command is traced from the start. */
+	r = jh_child_prepare(spec, parent, keep, JH_ARRAY_SIZE(keep), &layers, &init);
 	if (r < 0) {
 		errno = -r;
 		goto fail;
@@ -1143,7 +1149,7 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 	 * has seized us: RET_TRACE without a tracer would fail intercepted calls
 	 * with ENOSYS. */
 	{
-		int msg[2] = {0, (int)layers};
+		int msg[JH_CHILD_REPORT_INTS] = {0, (int)layers, (int)init};
 		if (JH_RETRY_EINTR(write(sync_w, msg, sizeof(msg))) != sizeof(msg))
 			_exit(125);
 	}
@@ -1157,6 +1163,8 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 	/* From here on every syscall goes through the filter. */
 	close(sync_w);
 	close(ack_r);
+	if (init)
+		jh_child_run_init(spec, err_w);
 	execve(spec->path, spec->argv, spec->envp);
 	e = errno;
 	(void)!write(err_w, &e, sizeof(e));
@@ -1208,7 +1216,7 @@ static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec,
 	p->pidfd = pidfd_open(ch.pid, 0);
 	if (p->pidfd < 0)
 		return jh_negerrno();
-	r = jh_child_report(sync_r, &p->layers);
+	r = jh_child_report(sync_r, ch.pid, &p->layers, &p->holder);
 	if (r < 0)
 		return r;
 	/* It now waits on ack_r: the first next() seizes it and writes ack_w. */

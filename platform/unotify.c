@@ -6,7 +6,10 @@
  * (so the child needs nothing but read/write/close/execve between installing
  * the filter and exec, all passed), then lets it close its copy and exec. The
  * sandbox thus starts with fds 0-2 and nothing else: a leaked listener would be
- * a full bypass.
+ * a full bypass. In a pid namespace (JH_LAYER_PIDNS) all of this happens in
+ * the namespace's init, which the first task forks and reports (child.h):
+ * the listener is taken from init's fd table, and init forks the command
+ * instead of exec'ing it.
  *
  * Answers go back with SECCOMP_IOCTL_NOTIF_SEND; fds are installed with
  * SECCOMP_IOCTL_NOTIF_ADDFD and SECCOMP_ADDFD_FLAG_SEND, atomically with the
@@ -204,9 +207,11 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 	int keep[3] = {sync_w, ack_r, err_w};
 	int listener, e, r;
 	unsigned layers = 0;
+	pid_t init = 0;
 	char c;
 
-	r = jh_child_prepare(spec, parent, keep, JH_ARRAY_SIZE(keep), &layers);
+	/* In a pid namespace this goes on in init (see child.h). */
+	r = jh_child_prepare(spec, parent, keep, JH_ARRAY_SIZE(keep), &layers, &init);
 	if (r < 0) {
 		errno = -r;
 		goto fail;
@@ -217,7 +222,7 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 		goto fail;
 	/* From here on every syscall goes through the filter. */
 	{
-		int msg[2] = {listener, (int)layers};
+		int msg[JH_CHILD_REPORT_INTS] = {listener, (int)layers, (int)init};
 		if (write_all(sync_w, msg, sizeof(msg)) != sizeof(msg))
 			_exit(125);
 	}
@@ -226,6 +231,8 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 	close(listener);
 	close(sync_w);
 	close(ack_r);
+	if (init)
+		jh_child_run_init(spec, err_w);
 	execve(spec->path, spec->argv, spec->envp);
 	e = errno;
 	(void)!write_all(err_w, &e, sizeof(e));
@@ -242,6 +249,7 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 	_cleanup_close_ int sync_r = -1, ack_w = -1, err_r = -1;
 	struct sock_fprog prog;
 	struct jh_child ch;
+	pid_t holder = 0;
 	int child_fd, r;
 	size_t ninsns = 0;
 	uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
@@ -272,11 +280,20 @@ static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec
 	p->pidfd = (int)syscall(SYS_pidfd_open, ch.pid, 0);
 	if (p->pidfd < 0)
 		return jh_negerrno();
-	/* the child reports the number of its listener fd */
-	child_fd = jh_child_report(sync_r, &p->layers);
+	/* the child reports the number of its listener fd, and which task holds
+	 * it: in a pid namespace, init */
+	child_fd = jh_child_report(sync_r, ch.pid, &p->layers, &holder);
 	if (child_fd < 0)
 		return child_fd;
-	p->listener = (int)syscall(SYS_pidfd_getfd, p->pidfd, child_fd, 0);
+	if (holder == ch.pid)
+		p->listener = (int)syscall(SYS_pidfd_getfd, p->pidfd, child_fd, 0);
+	else {
+		_cleanup_close_ int hfd = (int)syscall(SYS_pidfd_open, holder, 0);
+
+		if (hfd < 0)
+			return jh_negerrno();
+		p->listener = (int)syscall(SYS_pidfd_getfd, hfd, child_fd, 0);
+	}
 	if (p->listener < 0)
 		return jh_negerrno();
 	p->features = JH_FEAT_ADDFD;

@@ -71,6 +71,10 @@ struct jh_fs {
 	 * kernel (exec, chdir) resolve from their own root, not ours. */
 	bool mountns;
 	uint64_t quota; /* --disk-quota bytes, 0: none */
+	/* The tasks live in a pid namespace of their own (platform/child.h),
+	 * with its procfs mounted over the view's /proc: pids in /proc names
+	 * are the namespace's, resolved in that procfs (jh_fs_set_pidns). */
+	bool pidns;
 	struct jh_mountns_entry *plan_v;
 	struct jh_mountns_plan plan;
 	/* Started as root, the sentry opens files with root's rights on behalf
@@ -390,6 +394,39 @@ uint64_t jh_fs_quota(void)
 	return cur_fs ? cur_fs->quota : 0;
 }
 
+int jh_fs_set_pidns(struct jh_fs *fs, pid_t first)
+{
+	if (!fs->vfs_ready || !fs->mountns)
+		return -EINVAL;
+	/* The /proc entries' fds become the namespace's procfs, reached through
+	 * the first task's root (it shares init's mount namespace; init mounted
+	 * it before reporting). Every /proc name the sentry resolves for a task
+	 * then means what it means to the task's kernel, and the objects it
+	 * hands over are the ones the task's own opens reach (same device and
+	 * inode: the identity checks of cwds, dirfds and execs hold). */
+	for (size_t i = 0; i < fs->view.n; i++) {
+		char p[PATH_MAX];
+		int fd;
+
+		if (fs->view.m[i].kind != JH_MOUNT_PROC)
+			continue;
+		if (snprintf(p, sizeof(p), "/proc/%d/root%s", (int)first, fs->view.m[i].path) >=
+		    (int)sizeof(p))
+			return -ENAMETOOLONG;
+		fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return jh_negerrno();
+		if (fs->vfs.fds[i] >= 0)
+			close(fs->vfs.fds[i]);
+		fs->vfs.fds[i] = fd;
+	}
+	fs->vfs.cache_dev = 0;
+	fs->vfs.cache_ino = 0;
+	fs->vfs.proc_init_guard = true;
+	fs->pidns = true;
+	return 0;
+}
+
 bool jh_fs_failed(const struct jh_fs *fs)
 {
 	return fs && jh_gofer_dead(fs->g);
@@ -431,9 +468,28 @@ void jh_fs_free(struct jh_fs *fs)
 
 /* ================= helpers ================= */
 
+/* /proc/<pid> membership. In the pid namespace the name is looked up in the
+ * namespace's own procfs, which holds the sandbox's tasks and nothing else
+ * (the sentry, the gofer and the host are not in it): every number there is
+ * ours. */
 static bool owns_pid(void *ctx, pid_t pid)
 {
+	if (cur_fs && cur_fs->pidns)
+		return pid > 0;
 	return jh_sentry_owns_pid(ctx, pid);
+}
+
+/* The last number of a "NStgid:\t<host>\t<ns>" line: the id in the task's
+ * own pid namespace. */
+static pid_t ns_id(const char *line)
+{
+	const char *end = strchrnul(line, '\n');
+	const char *last = NULL;
+
+	for (const char *q = line; q < end; q++)
+		if (*q == '\t' || *q == ' ')
+			last = q + 1;
+	return last && last < end ? (pid_t)strtol(last, NULL, 10) : 0;
 }
 
 static struct jh_vfs_task task_of(const struct jh_call *c)
@@ -457,6 +513,17 @@ static struct jh_vfs_task task_of(const struct jh_call *c)
 			s = strstr(buf, "\nTgid:");
 			if (s)
 				t.tgid = (pid_t)strtol(s + 6, NULL, 10);
+			/* In the pid namespace /proc/self is the task's own
+			 * number there: /proc/2, not its host pid. */
+			if (cur_fs->pidns) {
+				char *a = strstr(buf, "\nNStgid:"), *b = strstr(buf, "\nNSpid:");
+				pid_t tg = a ? ns_id(a + 1) : 0, ti = b ? ns_id(b + 1) : 0;
+
+				if (tg > 0 && ti > 0) {
+					t.tgid = tg;
+					t.tid = ti;
+				}
+			}
 		}
 	}
 	return t;

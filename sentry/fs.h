@@ -49,6 +49,11 @@ const char *jh_fs_tmpdir(const struct jh_fs *fs);
 const struct jh_view *jh_fs_view(const struct jh_fs *fs);
 /* The sandbox's session (for /proc/<pid> membership). */
 void jh_fs_set_sandbox(struct jh_fs *fs, pid_t sid);
+/* The tasks live in a pid namespace whose procfs is mounted over the view's
+ * /proc in their mount namespace (platform/child.h): /proc names are resolved
+ * in it, reached through `first`'s root; /proc/self is the task's number
+ * there. Call once the first task has reported. Returns 0 or -errno. */
+int jh_fs_set_pidns(struct jh_fs *fs, pid_t first);
 /* True when the gofer died or stalled during the run. */
 bool jh_fs_failed(const struct jh_fs *fs);
 /* The running sandbox's --disk-quota in bytes, 0 for none. */

@@ -14,6 +14,29 @@
  * would have to die and its pid be taken by a host process within those
  * microseconds; a pid namespace (a backstop, when available) closes it.
  *
+ * With a pid namespace (JH_LAYER_PIDNS) the numbers are the task's own
+ * namespace's, and the kernel resolves them there: that namespace holds the
+ * sandbox's tasks and nothing else (init, the command and what it starts; the
+ * first task, the sentry, the gofer and the host are outside, with no number
+ * in it). Translating them to host pids to ask "is it ours" would only
+ * re-derive what the lookup already guarantees, and race with it; so every
+ * pid-naming call is continued as it is, value-only, and the kernel's answer
+ * (ESRCH for a number that names nothing there, a host pid included) is the
+ * task's. Per call:
+ *   kill(pid > 0), tkill, tgkill, rt_(tg)sigqueueinfo: the target is looked
+ *     up in the caller's namespace;
+ *   kill(0) and kill(-pgrp): process groups of the namespace's tasks only;
+ *   kill(-1): every process of the caller's namespace but its init and the
+ *     caller (the kernel skips what has no number there);
+ *   pidfd_open, prlimit64, sched_set*, migrate_pages, move_pages,
+ *   get_robust_list, getpgid, getsid: one pid, looked up there;
+ *   setpriority/ioprio_set of a process or group: the same; of a user
+ *     (PRIO_USER): still refused, the kernel walks every process of the uid.
+ * The pids the sentry itself handles (notifications, ptrace stops, sessions)
+ * are host pids, which it reads from its own /proc as before. The calls that
+ * would name a process's memory (process_vm_*, kcmp, ptrace) stay refused by
+ * the table.
+ *
  * pid_t arguments are 32-bit: the kernel ignores the upper half of the
  * register, so every handler reads (int32_t)arg. */
 #include "sentry/fs.h"
@@ -34,9 +57,18 @@ static pid_t arg_pid(const struct jh_call *c, unsigned i)
 	return (pid_t)(int32_t)c->sc->args[i];
 }
 
+/* In a pid namespace of its own, the task's numbers reach only the sandbox's
+ * tasks: the kernel decides (see the top of this file). */
+static bool ns_confines(const struct jh_call *c)
+{
+	return jh_sentry_pidns(c->s);
+}
+
 static void allow_if_ours(struct jh_call *c, pid_t pid)
 {
-	if (jh_sentry_owns_pid(c->s, pid))
+	if (ns_confines(c))
+		jh_call_continue(c, NULL);
+	else if (jh_sentry_owns_pid(c->s, pid))
 		jh_call_continue(c, NULL);
 	else
 		jh_call_deny(c, ESRCH, "not a sandbox task");
@@ -106,7 +138,7 @@ static void handle_kill(struct jh_call *c)
 	pid_t pid = arg_pid(c, 0);
 	int sig = (int)(int32_t)c->sc->args[1];
 
-	if (pid > 0)
+	if (pid > 0 || ns_confines(c))
 		allow_if_ours(c, pid);
 	else if (pid == 0)
 		jh_call_continue(c, NULL); /* own process group */
@@ -191,7 +223,7 @@ static void handle_priority(struct jh_call *c)
 		jh_call_continue(c, NULL);
 		return;
 	}
-	if (which == process)
+	if (which == process || ns_confines(c))
 		allow_if_ours(c, who);
 	else if (owns_pgrp(c, who))
 		jh_call_continue(c, NULL);

@@ -66,6 +66,11 @@ const char *jh_sentry_hostname(const struct jh_sentry *s);
  * its helpers are in other sessions. */
 #define JH_MAX_SESSIONS 1024
 bool jh_sentry_owns_pid(const struct jh_sentry *s, pid_t pid);
+/* The tasks live in a pid namespace of their own (JH_LAYER_PIDNS): the pids
+ * in their calls' arguments are numbers in it, which holds the sandbox's tasks
+ * and nothing else; host pids (notifications, ptrace stops, the sessions
+ * above) stay the sentry's own bookkeeping. */
+bool jh_sentry_pidns(const struct jh_sentry *s);
 bool jh_sentry_owns_session(const struct jh_sentry *s, pid_t sid);
 int jh_sentry_add_session(struct jh_sentry *s, pid_t sid);
 

@@ -51,6 +51,7 @@ struct jh_sentry {
 	 * thread only. */
 	pid_t sessions[JH_MAX_SESSIONS];
 	size_t nsessions;
+	bool pidns; /* the tasks live in a pid namespace of their own */
 	atomic_bool stopping;
 	unsigned forensics_done; /* refusals given forensics so far */
 	bool killed_reported;    /* a KILLED event was emitted with its forensics */
@@ -77,6 +78,11 @@ bool jh_sentry_owns_session(const struct jh_sentry *s, pid_t sid)
 		if (s->sessions[i] == sid)
 			return true;
 	return false;
+}
+
+bool jh_sentry_pidns(const struct jh_sentry *s)
+{
+	return s->pidns;
 }
 
 bool jh_sentry_owns_pid(const struct jh_sentry *s, pid_t pid)
@@ -610,6 +616,18 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 		goto out;
 	s.first_pid = pid;
 	jh_fs_set_sandbox(fs, pid);
+	/* Entered or the spawn failed (platform/child.c): the tasks' pids and
+	 * /proc are the namespace's from here on. */
+	if (cfg->layers & JH_LAYER_PIDNS) {
+		s.pidns = true;
+		r = fs ? jh_fs_set_pidns(fs, pid) : -EINVAL;
+		if (r < 0) {
+			jh_error("sentry: cannot reach the pid namespace's /proc: %s", strerror(-r));
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			goto out;
+		}
+	}
 	s.sessions[s.nsessions++] = pid; /* the first task is a session leader */
 
 	r = -pthread_create(&th, NULL, dispatch_main, &s);

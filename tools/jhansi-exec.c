@@ -107,9 +107,9 @@ static void usage(FILE *out)
 	      "                         instead of the workspace; $HOME stays the workspace\n"
 	      "  --require LAYERS       fail (exit 125) unless these namespaces can be used:\n"
 	      "                         a comma list of userns, ipcns, utsns, cgroupns,\n"
-	      "                         mountns, netns, landlock-scope, landlock-net,\n"
-	      "                         landlock-fs (netns: only with no network rule\n"
-	      "                         allowing a destination)\n"
+	      "                         mountns, netns, pidns, landlock-scope,\n"
+	      "                         landlock-net, landlock-fs (netns: only with no\n"
+	      "                         network rule allowing a destination)\n"
 	      "  --platform NAME        interception backend: unotify (default; seccomp user\n"
 	      "                         notification), ptrace (seccomp trace stops), or auto\n"
 	      "                         (ptrace where no seccomp listener can be created);\n"
@@ -414,7 +414,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (jh_layers_parse(optarg, &o->require) < 0)
 				return jh_log_errno(-EINVAL,
 						    "invalid --require '%s': a comma list of userns, "
-						    "ipcns, utsns, cgroupns, mountns, netns, "
+						    "ipcns, utsns, cgroupns, mountns, netns, pidns, "
 						    "landlock-scope, landlock-net, landlock-fs",
 						    optarg);
 			break;
@@ -641,7 +641,21 @@ static void explain(const struct options *o)
 		       geteuid() == 0 ? " (started as root: no user namespace needed)"
 				      : (got & JH_LAYER_USERNS) ? ""
 								: " (no user namespace: the sentry alone holds)");
-		printf("                           (namespaces not used yet: pid)\n");
+		printf("                           (namespaces tried: user, ipc, uts, cgroup,\n"
+		       "                           mount, network, pid)\n");
+		if (got & JH_LAYER_PIDNS)
+			printf("  pid namespace            on: the command is pid 2 under a minimal init\n"
+			       "                           of ours (pid 1: reaps orphans, forwards\n"
+			       "                           signals); /proc is the namespace's own; pids\n"
+			       "                           in calls reach only the sandbox's tasks\n");
+		else
+			printf("  pid namespace            off: %s; the sentry limits\n"
+			       "                           pid-naming calls to the sandbox's session\n",
+			       !(got & JH_LAYER_MOUNTNS)
+				       ? "no mount namespace for its /proc"
+				       : geteuid() != 0 && !(got & JH_LAYER_USERNS)
+						 ? "the host refuses it (no user namespace)"
+						 : "the host refuses it");
 		if (got & JH_LAYER_NETNS)
 			printf("  network namespace        on: the sandbox's own, only its loopback up;\n"
 			       "                           127.0.0.1 and ::1 are its own, nothing else\n"
@@ -663,7 +677,9 @@ static void explain(const struct options *o)
 			       "                           entries (read-only ones ro,nosuid,nodev), the\n"
 			       "                           workspace at %s, /tmp private, a minimal\n"
 			       "                           /dev; /proc: %s\n",
-			       JH_VIEW_WORKSPACE, jh_mountns_proc_describe(proc));
+			       JH_VIEW_WORKSPACE,
+			       got & JH_LAYER_PIDNS ? "the pid namespace's own, read-only"
+						    : jh_mountns_proc_describe(proc));
 		} else
 			printf("  mount namespace          off: the host refuses it%s; the view's entries\n"
 			       "                           appear at their host paths, resolved by the\n"

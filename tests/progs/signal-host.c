@@ -1,4 +1,5 @@
-/* Tries to reach a process outside the sandbox by pid: argv[1] is the pid.
+/* Tries to reach a process outside the sandbox by pid: argv[1] is the pid
+ * (argv[2], optional, its process group).
  * Prints one line per call: "NAME=OK" or "NAME=ERRNO". Every call is made with
  * signal 0 or a harmless request, so nothing is hurt should one succeed. */
 #include <errno.h>
@@ -26,7 +27,13 @@ int main(int argc, char **argv)
 
 	errno = 0; show("kill", kill(pid, 0));
 	errno = 0; show("kill-hidden", syscall(SYS_kill, hidden, 0));
-	errno = 0; show("kill-pgrp", kill(-getpgid(pid), 0));
+	/* the host process's group: argv[2] when given (inside a pid namespace
+	 * getpgid() of a host pid fails, and kill(-(-1)) would name pid 1, the
+	 * sandbox's own init) */
+	{
+		pid_t g = argc > 2 ? atoi(argv[2]) : getpgid(pid);
+		errno = 0; show("kill-pgrp", g > 0 ? kill(-g, 0) : (errno = ESRCH, -1L));
+	}
 	errno = 0; show("tkill", syscall(SYS_tkill, pid, 0));
 	errno = 0; show("tgkill", syscall(SYS_tgkill, pid, pid, 0));
 	memset(&si, 0, sizeof(si));
