@@ -470,7 +470,12 @@ static bool handle_status(struct jh_platform *p, pid_t tid, int st, struct jh_sy
 	case 0:
 		if (sig == (SIGTRAP | 0x80))
 			return on_syscall_stop(p, t, ret);
-		/* Signal-delivery stop: deliver it. */
+		/* Signal-delivery stop: deliver it. But not SIGSTOP to a pid
+		 * namespace's init (only sandbox tasks can send it one): an
+		 * untraced init ignores it as the kernel's rules for pid 1 say,
+		 * a traced one would stop, and with it the reaping of the run. */
+		if (sig == SIGSTOP && t->tid == p->holder && p->holder != p->pid)
+			sig = 0;
 		resume(p, t, sig);
 		return false;
 	default:

@@ -197,6 +197,55 @@ Test(pidns, orphans_are_reaped_by_init_and_no_zombie_is_left)
 	run_result_free(&r);
 }
 
+/* A sandbox task against init (jhansi-exec's fork, pid 1): its memory,
+ * environment and command line by every path shape, through a directory fd
+ * and as cwd; then signals it cannot ignore from outside (KILL, STOP) and
+ * ones init blocks (TERM, TSTP). The run goes on and ends normally (a stopped
+ * or dead init would hang or kill it). */
+static const char init_attack_py[] =
+	"import os, signal\n"
+	"for p in ['/proc/1/environ', '/proc/1/mem', '/proc/1/maps', '/proc/1/cmdline',\n"
+	"          '/proc/1/task/1/environ', '/proc/2/../1/environ', '/proc/self/../1/mem',\n"
+	"          '/proc/1/./environ', '/proc/1//environ', '/proc/1/fd/0', '/proc/1/root/etc/hostname']:\n"
+	"    try: open(p, 'rb').read(16); print(p, 'OPEN')\n"
+	"    except OSError as e: print(p, 'errno', e.errno)\n"
+	"try:\n"
+	"    d = os.open('/proc/1', os.O_RDONLY | os.O_DIRECTORY)\n"
+	"    for n in ['environ', 'mem', 'cmdline']:\n"
+	"        try: os.close(os.open(n, os.O_RDONLY, dir_fd=d)); print('dirfd', n, 'OPEN')\n"
+	"        except OSError as e: print('dirfd', n, 'errno', e.errno)\n"
+	"    os.chdir('/proc/1')\n"
+	"    try: open('environ', 'rb'); print('cwd OPEN')\n"
+	"    except OSError as e: print('cwd errno', e.errno)\n"
+	"except OSError as e: print('no /proc/1', e.errno)\n"
+	"d = os.open('/proc', os.O_RDONLY | os.O_DIRECTORY)\n"
+	"try: os.close(os.open('1/environ', os.O_RDONLY, dir_fd=d)); print('relative OPEN')\n"
+	"except OSError as e: print('relative errno', e.errno)\n"
+	"for s in (signal.SIGKILL, signal.SIGSTOP, signal.SIGTERM, signal.SIGTSTP):\n"
+	"    try: os.kill(1, s)\n"
+	"    except OSError as e: print('kill', s, 'errno', e.errno)\n"
+	"print('alive', os.getpid(), os.getppid())\n";
+
+Test(pidns, a_task_cannot_read_inits_memory_nor_stop_or_kill_it)
+{
+	bool on = host_allows_pidns();
+	struct run_result r;
+
+	RUN(r, "--audit", "off", "--", "/usr/bin/python3", "-c", init_attack_py);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.out, "OPEN"), "%s", r.out);
+	if (on) {
+		cr_assert(strstr(r.out, "/proc/1/environ errno 2\n"), "%s", r.out);
+		cr_assert(strstr(r.out, "dirfd mem errno 2\n"), "%s", r.out);
+		cr_assert(strstr(r.out, "cwd errno 2\n"), "%s", r.out);
+		/* the signals "succeed" (init exists) and change nothing */
+		cr_assert_null(strstr(r.out, "kill "), "%s", r.out);
+		cr_assert(strstr(r.out, "alive 2 1\n"), "%s", r.out);
+	} else
+		cr_assert(strstr(r.out, "alive "), "%s", r.out);
+	run_result_free(&r);
+}
+
 /* Starts jhansi-exec with `args` on a pipe for its stdout, reads up to "ready". */
 static pid_t spawn_ready(const char *const *argv, int *ret_out)
 {
