@@ -630,6 +630,14 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	}
 	s.sessions[s.nsessions++] = pid; /* the first task is a session leader */
 
+	if (cfg->spawned) {
+		r = cfg->spawned(cfg->spawned_ctx);
+		if (r < 0) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			goto out;
+		}
+	}
 	r = -pthread_create(&th, NULL, dispatch_main, &s);
 	if (r < 0) {
 		kill(-pid, SIGKILL);

@@ -40,6 +40,13 @@ struct jh_sentry_config {
 				    * the run; NULL: no network */
 	const struct jh_fs_config *fs; /* view, workspace, quota (sentry/fs.h); NULL: the
 					* default view without a workspace */
+	/* Called once the gofer and the first task are forked, before any
+	 * thread of the sentry starts: where the caller starts threads of its
+	 * own. Forking from a multi-threaded process leaves the child with
+	 * whatever locks the other threads held (ASan's allocator, for one). A
+	 * negative return ends the run with that error. */
+	int (*spawned)(void *ctx);
+	void *spawned_ctx;
 };
 
 struct jh_sentry_command {

@@ -959,6 +959,17 @@ static int exit_code_of(const struct jh_run_result *res, bool memory_killed)
 	return EXIT_JHANSI;
 }
 
+/* jh_sentry_config.spawned: the limits watchdog, once nothing is forked from
+ * this process any more. */
+static int start_limits(void *ctx)
+{
+	int r = jh_limits_start(ctx);
+
+	if (r < 0)
+		jh_error("cannot start the --memory/--pids/--disk-quota watchdog: %s", strerror(-r));
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -1157,9 +1168,10 @@ int main(int argc, char **argv)
 	cmd = (struct jh_sentry_command){
 		.path = path, .argv = o.argv, .envp = envp,
 		.cwd = start_dir(&o, ws_path, mountns, cwd_buf, sizeof(cwd_buf))};
-	r = jh_limits_start(limits);
-	if (r >= 0)
-		r = jh_sentry_run(&cfg, &cmd, &res);
+	/* the watchdog thread starts once the gofer and the first task are forked */
+	cfg.spawned = start_limits;
+	cfg.spawned_ctx = limits;
+	r = jh_sentry_run(&cfg, &cmd, &res);
 	jh_limits_finish(limits, &lrep);
 	if (r < 0) {
 		jh_error("cannot start the sandbox: %s", strerror(-r));
