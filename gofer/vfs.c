@@ -384,29 +384,15 @@ int jh_vfs_walk(struct jh_vfs *vfs, const struct jh_vfs_task *t, const char *pat
 			 * asking task's, not the sentry's */
 			bool selfish = (len == 3 && memcmp(c, "net", 3) == 0) ||
 				       (len == 6 && memcmp(c, "mounts", 6) == 0);
-			if (selfish && !(last && !(flags & JH_WALK_FOLLOW))) {
-				int n = snprintf(subst, sizeof(subst), "%d/%.*s", (int)t->tgid,
-						 (int)len, c);
-				if (++links > JH_VFS_MAX_LINKS) {
-					r = -ELOOP;
-					goto fail;
-				}
-				r = path_splice(pend, sizeof(pend), subst, (size_t)n, p);
-				if (r < 0)
-					goto fail;
-				p = pend;
-				continue;
-			}
-			if (selfish) {
-				/* lstat/readlink of the link itself */
+			if ((self || tself || selfish) && last && !(flags & JH_WALK_FOLLOW)) {
+				/* lstat/readlink: the link itself */
 				;
-			} else if ((self || tself) && last && !(flags & JH_WALK_FOLLOW)) {
-				/* lstat/readlink of /proc/self: the link itself. */
-				;
-			} else if (self || tself) {
-				int n = self ? snprintf(subst, sizeof(subst), "%d", (int)t->tgid)
-					     : snprintf(subst, sizeof(subst), "%d/task/%d",
-							(int)t->tgid, (int)t->tid);
+			} else if (self || tself || selfish) {
+				int n = self    ? snprintf(subst, sizeof(subst), "%d", (int)t->tgid)
+					: tself ? snprintf(subst, sizeof(subst), "%d/task/%d",
+							   (int)t->tgid, (int)t->tid)
+						: snprintf(subst, sizeof(subst), "%d/%.*s", (int)t->tgid,
+							   (int)len, c);
 				if (++links > JH_VFS_MAX_LINKS) {
 					r = -ELOOP;
 					goto fail;

@@ -861,6 +861,40 @@ struct scratch {
 	} cm;
 };
 
+/* The task runs recvmsg(sock, ...) on a msghdr built in its scratch area at
+ * `at`. 0 with *ret_rv its result and *ret_n the fd number it reports having
+ * received (-1: none; a number the task's memory says, to be verified), or
+ * -EFAULT (the scratch area is not writable) and inject_call()'s errors. */
+static int inject_recvmsg(struct inject *in, int sock, uint64_t at, bool cloexec, int64_t *ret_rv,
+			  int *ret_n)
+{
+	pid_t tid = in->t->tid;
+	struct scratch m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.iov = (struct iovec){.iov_base = (void *)(uintptr_t)(at + offsetof(struct scratch, data)),
+			       .iov_len = sizeof(m.data)};
+	m.msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct scratch, iov));
+	m.msg.msg_iovlen = 1;
+	m.msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct scratch, cm));
+	m.msg.msg_controllen = sizeof(m.cm.buf);
+	if (jh_vm_write(tid, at + offsetof(struct scratch, msg), &m.msg,
+			sizeof(m) - offsetof(struct scratch, msg)) < 0)
+		return -EFAULT;
+	r = inject_call(in, SYS_recvmsg, (uint64_t)sock, at + offsetof(struct scratch, msg),
+			MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0), 0, ret_rv);
+	if (r < 0)
+		return r;
+	*ret_n = -1;
+	if (*ret_rv == 1 &&
+	    jh_vm_read(tid, &m.cm, at + offsetof(struct scratch, cm), sizeof(m.cm)) == 0 &&
+	    m.cm.h.cmsg_level == SOL_SOCKET && m.cm.h.cmsg_type == SCM_RIGHTS &&
+	    m.cm.h.cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(ret_n, CMSG_DATA(&m.cm.h), sizeof(int));
+	return 0;
+}
+
 /* Installs `fd` in the task. The number installed (>= 0), a -errno for the
  * call to return, -ESRCH if the task died, or -EPROTO if it subverted the
  * sequence. Leaves the task in a syscall-exit stop unless it died. */
@@ -897,25 +931,9 @@ static int inject_fd(struct inject *in, int fd, bool cloexec)
 	if (r < 0)
 		return r;
 
-	memset(&s.msg, 0, sizeof(s.msg) + sizeof(s.iov) + sizeof(s.data) + sizeof(s.cm));
-	s.iov = (struct iovec){.iov_base = (void *)(uintptr_t)(at + offsetof(struct scratch, data)),
-			       .iov_len = sizeof(s.data)};
-	s.msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct scratch, iov));
-	s.msg.msg_iovlen = 1;
-	s.msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct scratch, cm));
-	s.msg.msg_controllen = sizeof(s.cm.buf);
-	if (jh_vm_write(tid, at + offsetof(struct scratch, msg), &s.msg,
-			sizeof(s) - offsetof(struct scratch, msg)) < 0)
-		return -EPROTO;
-	r = inject_call(in, SYS_recvmsg, (uint64_t)s.sv[1], at + offsetof(struct scratch, msg),
-			MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0), 0, &rv);
+	r = inject_recvmsg(in, s.sv[1], at, cloexec, &rv, &n);
 	if (r < 0)
 		return r;
-	n = -1;
-	if (rv == 1 && jh_vm_read(tid, &s.cm, at + offsetof(struct scratch, cm), sizeof(s.cm)) == 0 &&
-	    s.cm.h.cmsg_level == SOL_SOCKET && s.cm.h.cmsg_type == SCM_RIGHTS &&
-	    s.cm.h.cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&n, CMSG_DATA(&s.cm.h), sizeof(int));
 	r = inject_call(in, SYS_close, (uint64_t)s.sv[1], 0, 0, 0, &rv);
 	if (r < 0)
 		return r;
@@ -1025,7 +1043,6 @@ static int inject_fd_fast(struct inject *in, int fd, bool cloexec)
 	struct jh_platform *p = in->p;
 	pid_t tid = in->t->tid;
 	const uint64_t at = (in->base.rsp - 128 - sizeof(struct scratch)) & ~(uint64_t)15;
-	struct scratch s;
 	int64_t rv;
 	int r, n = -1;
 
@@ -1033,30 +1050,17 @@ static int inject_fd_fast(struct inject *in, int fd, bool cloexec)
 	drain(p->chan_ours);
 	if (send_fd(p->chan_ours, fd) < 0)
 		return -EAGAIN;
-	memset(&s, 0, sizeof(s));
-	s.iov = (struct iovec){.iov_base = (void *)(uintptr_t)(at + offsetof(struct scratch, data)),
-			       .iov_len = sizeof(s.data)};
-	s.msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct scratch, iov));
-	s.msg.msg_iovlen = 1;
-	s.msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct scratch, cm));
-	s.msg.msg_controllen = sizeof(s.cm.buf);
-	if (jh_vm_write(tid, at + offsetof(struct scratch, msg), &s.msg,
-			sizeof(s) - offsetof(struct scratch, msg)) < 0) {
+	r = inject_recvmsg(in, p->chan_num, at, cloexec, &rv, &n);
+	if (r == -EFAULT) {
 		drain(p->chan_copy);
-		return -EAGAIN;
+		return -EAGAIN; /* no scratch area: the slow path says so */
 	}
-	r = inject_call(in, SYS_recvmsg, (uint64_t)p->chan_num, at + offsetof(struct scratch, msg),
-			MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0), 0, &rv);
 	if (r < 0)
 		return r;
 	if (rv != 1) {
 		drain(p->chan_copy);
 		return -EAGAIN; /* taken by someone else, or the channel is gone */
 	}
-	if (jh_vm_read(tid, &s.cm, at + offsetof(struct scratch, cm), sizeof(s.cm)) == 0 &&
-	    s.cm.h.cmsg_level == SOL_SOCKET && s.cm.h.cmsg_type == SCM_RIGHTS &&
-	    s.cm.h.cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&n, CMSG_DATA(&s.cm.h), sizeof(int));
 	if (n < 0)
 		return -EMFILE; /* received without the fd: the task is at its limit */
 	if (!same_file(tid, -1, n, fd))
