@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,6 +124,32 @@ char *make_tmpdir(void)
 	if (chmod(d, 01777) < 0)
 		abort();
 	return d;
+}
+
+char *state_dir_setup(void)
+{
+	char *d = make_tmpdir();
+
+	if (chmod(d, 0755) < 0 || setenv("JHANSI_STATE_DIR", d, 1) < 0)
+		abort();
+	return d;
+}
+
+bool host_allows_unshare(int flags)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		if (geteuid() != 0 && unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		_exit(unshare(flags) == 0 ? 0 : 1);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		abort();
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 void rmtree(const char *dir)

@@ -22,6 +22,11 @@ void run_result_free(struct run_result *r);
 const char *prog_path(const char *name);
 /* A fresh temporary directory, removed by rmtree() at the end of the test. */
 char *make_tmpdir(void);
+/* A fresh state directory (0755) set as $JHANSI_STATE_DIR; rmtree() it after. */
+char *state_dir_setup(void);
+/* Could a process like jhansi-exec unshare(`flags`) here — not root: in a user
+ * namespace of its own? Tried in a forked child. */
+bool host_allows_unshare(int flags);
 void rmtree(const char *dir);
 
 /* Skips the current test for `reason` (a missing kernel feature, a missing

@@ -21,9 +21,7 @@ static char *state;
 
 static void setup(void)
 {
-	state = make_tmpdir();
-	chmod(state, 0755);
-	setenv("JHANSI_STATE_DIR", state, 1);
+	state = state_dir_setup();
 }
 
 static void teardown(void)
@@ -33,23 +31,6 @@ static void teardown(void)
 }
 
 TestSuite(mountns, .init = setup, .fini = teardown, .timeout = 60);
-
-/* Can a process like jhansi-exec make a mount namespace here? Not root: in a
- * user namespace of its own. Tried in a forked child. */
-static bool host_allows_mountns(void)
-{
-	pid_t pid = fork();
-	int st;
-
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		if (geteuid() != 0 && unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		_exit(unshare(CLONE_NEWNS) == 0 ? 0 : 1);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
 
 static struct run_result sh(const char *script)
 {
@@ -63,7 +44,7 @@ static struct run_result sh(const char *script)
 
 Test(mountns, the_workspace_is_at_slash_workspace_and_what_a_run_writes_the_next_reads)
 {
-	bool on = host_allows_mountns();
+	bool on = host_allows_unshare(CLONE_NEWNS);
 	struct run_result r = sh("pwd; echo $HOME; /bin/pwd; "
 				 "python3 -c 'import os; print(os.getcwd())'; echo kept > note.txt");
 
@@ -106,7 +87,7 @@ Test(mountns, the_workspace_is_at_slash_workspace_and_what_a_run_writes_the_next
  * /root or /home, /etc/shadow covered; the private /tmp is not the host's. */
 Test(mountns, shadow_root_and_home_are_absent_and_tmp_is_private)
 {
-	bool on = host_allows_mountns();
+	bool on = host_allows_unshare(CLONE_NEWNS);
 	char marker[256], script[8600];
 	struct run_result r;
 	FILE *f;
@@ -152,7 +133,7 @@ Test(mountns, shadow_root_and_home_are_absent_and_tmp_is_private)
 
 Test(mountns, explain_shows_the_mount_namespace_on_or_off)
 {
-	bool on = host_allows_mountns();
+	bool on = host_allows_unshare(CLONE_NEWNS);
 	struct run_result r;
 
 	RUN(r, "--explain");
@@ -172,7 +153,7 @@ Test(mountns, explain_shows_the_mount_namespace_on_or_off)
 
 Test(mountns, require_mountns_runs_where_allowed_and_is_125_where_refused)
 {
-	bool on = host_allows_mountns();
+	bool on = host_allows_unshare(CLONE_NEWNS);
 	char db[4200];
 	const char *show[] = {JA_PATH, "--db", db, "show", "1", NULL};
 	struct run_result r;

@@ -31,9 +31,7 @@ static char *state;
 
 static void setup(void)
 {
-	state = make_tmpdir();
-	chmod(state, 0755);
-	setenv("JHANSI_STATE_DIR", state, 1);
+	state = state_dir_setup();
 }
 
 static void teardown(void)
@@ -43,23 +41,6 @@ static void teardown(void)
 }
 
 TestSuite(netns, .init = setup, .fini = teardown, .timeout = 60);
-
-/* Can a process like jhansi-exec make a network namespace here? Not root: in
- * a user namespace of its own. Tried in a forked child. */
-static bool host_allows_netns(void)
-{
-	pid_t pid = fork();
-	int st;
-
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		if (geteuid() != 0 && unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		_exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
 
 /* Interface names in /proc/net/dev text ("  lo: 0 0 ..."), one per line. */
 static void interfaces(const char *dev, char *out, size_t len)
@@ -80,7 +61,7 @@ static void interfaces(const char *dev, char *out, size_t len)
 
 Test(netns, a_run_with_no_network_rule_sees_only_its_loopback_and_no_route)
 {
-	bool on = host_allows_netns();
+	bool on = host_allows_unshare(CLONE_NEWNET);
 	char names[1024];
 	struct run_result r;
 
@@ -129,7 +110,7 @@ static const char loopback_py[] =
 
 Test(netns, a_server_and_client_inside_talk_over_loopback_and_outside_is_refused)
 {
-	bool on = host_allows_netns();
+	bool on = host_allows_unshare(CLONE_NEWNET);
 	struct run_result r;
 
 	RUN(r, "--audit", "off", "--", "/usr/bin/python3", "-c", loopback_py);
@@ -156,7 +137,7 @@ Test(netns, a_server_and_client_inside_talk_over_loopback_and_outside_is_refused
 
 Test(netns, explain_shows_the_network_namespace_on_or_off_and_why)
 {
-	bool on = host_allows_netns();
+	bool on = host_allows_unshare(CLONE_NEWNET);
 	struct run_result r;
 
 	RUN(r, "--explain");
@@ -183,7 +164,7 @@ Test(netns, explain_shows_the_network_namespace_on_or_off_and_why)
 
 Test(netns, require_netns_runs_where_allowed_and_is_125_where_refused_or_rules_allow)
 {
-	bool on = host_allows_netns();
+	bool on = host_allows_unshare(CLONE_NEWNET);
 	char db[4200], sock[4200], rule[4300];
 	const char *show[] = {JA_PATH, "--db", db, "show", "1", NULL};
 	static const char *const needs_host[][2] = {

@@ -34,9 +34,7 @@ static char *state;
 
 static void setup(void)
 {
-	state = make_tmpdir();
-	chmod(state, 0755);
-	setenv("JHANSI_STATE_DIR", state, 1);
+	state = state_dir_setup();
 }
 
 static void teardown(void)
