@@ -1221,25 +1221,35 @@ static int change_target(struct jh_call *c, int di, int pi, bool follow, struct 
 	return walk_parent(c, path, follow, w);
 }
 
+/* Parent + name for a call that creates a new name (mkdir, mknod, symlink):
+ * the name must be a plain one in a read-write part of the view. 0 with *w
+ * (its fd the caller's), or -errno for the call (w->fd closed). */
+static int create_target(struct jh_call *c, int di, int pi, struct jh_walk *w)
+{
+	int r = change_target(c, di, pi, false, w);
+
+	if (r < 0)
+		return r;
+	if (!w->last[0] || !strcmp(w->last, ".") || !strcmp(w->last, "..") || w->last_entry >= 0)
+		r = -EEXIST;
+	else if (kind_of(w->entry) != JH_MOUNT_RW)
+		r = exists_at(w) ? -EEXIST : -EROFS;
+	if (r < 0)
+		jh_closep(&w->fd);
+	return r;
+}
+
 static void do_mkdir(struct jh_call *c, int di, int pi, mode_t mode)
 {
 	struct jh_walk w;
-	int r = change_target(c, di, pi, false, &w);
-	_cleanup_close_ int pfd = r < 0 ? -1 : w.fd;
+	int r = create_target(c, di, pi, &w);
 
 	if (r < 0) {
 		answer(c, r);
 		return;
 	}
-	if (!w.last[0] || !strcmp(w.last, ".") || !strcmp(w.last, "..") || w.last_entry >= 0) {
-		answer(c, -EEXIST);
-		return;
-	}
-	if (kind_of(w.entry) != JH_MOUNT_RW) {
-		answer(c, exists_at(&w) ? -EEXIST : -EROFS);
-		return;
-	}
 	{
+		_cleanup_close_ int pfd = w.fd;
 		struct jh_gofer_req *q = req_buf();
 		req_init(q, JH_GOFER_MKDIR, &w);
 		q->a = mode & 01777;
@@ -1267,22 +1277,13 @@ static void do_mknod(struct jh_call *c, int di, int pi, mode_t mode)
 		jh_call_deny(c, EPERM, "only regular files and fifos can be made");
 		return;
 	}
-	r = change_target(c, di, pi, false, &w);
+	r = create_target(c, di, pi, &w);
 	if (r < 0) {
 		answer(c, r);
 		return;
 	}
 	{
 		_cleanup_close_ int pfd = w.fd;
-		if (!w.last[0] || !strcmp(w.last, ".") || !strcmp(w.last, "..") ||
-		    w.last_entry >= 0) {
-			answer(c, -EEXIST);
-			return;
-		}
-		if (kind_of(w.entry) != JH_MOUNT_RW) {
-			answer(c, exists_at(&w) ? -EEXIST : -EROFS);
-			return;
-		}
 		struct jh_gofer_req *q = req_buf();
 		req_init(q, JH_GOFER_MKNOD, &w);
 		q->a = mode;
@@ -1457,22 +1458,13 @@ static void do_symlink(struct jh_call *c, int ti, int di, int pi)
 		answer(c, r);
 		return;
 	}
-	r = change_target(c, di, pi, false, &w);
+	r = create_target(c, di, pi, &w);
 	if (r < 0) {
 		answer(c, r);
 		return;
 	}
 	{
 		_cleanup_close_ int pfd = w.fd;
-		if (!w.last[0] || !strcmp(w.last, ".") || !strcmp(w.last, "..") ||
-		    w.last_entry >= 0) {
-			answer(c, -EEXIST);
-			return;
-		}
-		if (kind_of(w.entry) != JH_MOUNT_RW) {
-			answer(c, exists_at(&w) ? -EEXIST : -EROFS);
-			return;
-		}
 		struct jh_gofer_req *q = req_buf();
 		req_init(q, JH_GOFER_SYMLINK, &w);
 		q->bloblen = (uint32_t)strlen(c->strs[ti]);
