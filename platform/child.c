@@ -427,3 +427,23 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
 	}
 	return 0;
 }
+
+void jh_child_exec(const struct jh_spawn_spec *spec, bool init, int err_w)
+{
+	int e;
+
+	if (init)
+		jh_child_run_init(spec, err_w);
+	execve(spec->path, spec->argv, spec->envp);
+	e = errno;
+	(void)!JH_RETRY_EINTR(write(err_w, &e, sizeof(e)));
+	_exit(127);
+}
+
+void jh_child_fail(int sync_w)
+{
+	int e = -errno;
+
+	(void)!JH_RETRY_EINTR(write(sync_w, &e, sizeof(e)));
+	_exit(125);
+}

@@ -41,6 +41,12 @@ int jh_child_prepare(const struct jh_spawn_spec *spec, pid_t parent, int *keep, 
  * task. Its exit ends the namespace: the kernel kills what is left in it. */
 JH_NORETURN void jh_child_run_init(const struct jh_spawn_spec *spec, int err_w);
 
+/* The end of a platform's child: the command (pid 1 runs init instead),
+ * reporting exec's errno on err_w (exit 127). Never returns. */
+JH_NORETURN void jh_child_exec(const struct jh_spawn_spec *spec, bool init, int err_w);
+/* A set-up failure (-errno in errno's place) reported on sync_w: exit 125. */
+JH_NORETURN void jh_child_fail(int sync_w);
+
 /* In a throwaway child that entered jh_layers_enter() and jh_mountns_try():
  * can a pid namespace be made, with a procfs of its own mounted by its pid 1?
  * (Changes the calling process's namespaces: only for probe children.) */

@@ -1172,16 +1172,9 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 	/* From here on every syscall goes through the filter. */
 	close(sync_w);
 	close(ack_r);
-	if (init)
-		jh_child_run_init(spec, err_w);
-	execve(spec->path, spec->argv, spec->envp);
-	e = errno;
-	(void)!write(err_w, &e, sizeof(e));
-	_exit(127);
+	jh_child_exec(spec, init, err_w);
 fail:
-	e = -errno;
-	(void)!write(sync_w, &e, sizeof(e));
-	_exit(125);
+	jh_child_fail(sync_w);
 }
 
 static int ptrace_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid)

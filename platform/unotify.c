@@ -205,7 +205,7 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 				   pid_t parent, int sync_w, int ack_r, int err_w)
 {
 	int keep[3] = {sync_w, ack_r, err_w};
-	int listener, e, r;
+	int listener, r;
 	unsigned layers = 0;
 	pid_t init = 0;
 	char c;
@@ -231,16 +231,9 @@ JH_NORETURN static void child_main(const struct jh_spawn_spec *spec, const struc
 	close(listener);
 	close(sync_w);
 	close(ack_r);
-	if (init)
-		jh_child_run_init(spec, err_w);
-	execve(spec->path, spec->argv, spec->envp);
-	e = errno;
-	(void)!write_all(err_w, &e, sizeof(e));
-	_exit(127);
+	jh_child_exec(spec, init, err_w);
 fail:
-	e = -errno;
-	(void)!write_all(sync_w, &e, sizeof(e));
-	_exit(125);
+	jh_child_fail(sync_w);
 }
 
 static int unotify_spawn(struct jh_platform *p, const struct jh_spawn_spec *spec, pid_t *ret_pid)
