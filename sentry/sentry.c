@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "sentry/fs.h"
+#include "sentry/harden.h"
 #include "sentry/fs-landlock.h"
 #include "platform/layers.h"
 #include "platform/forensics.h"
@@ -637,6 +638,15 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 			kill(pid, SIGKILL);
 			goto out;
 		}
+	}
+	/* Set-up is over: from here on the sentry runs nothing, mounts nothing,
+	 * makes no namespace (harden.h). */
+	r = jh_sentry_harden();
+	if (r < 0) {
+		jh_error("sentry: installing its own seccomp filter failed: %s", strerror(-r));
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		goto out;
 	}
 	r = -pthread_create(&th, NULL, dispatch_main, &s);
 	if (r < 0) {

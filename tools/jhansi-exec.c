@@ -611,6 +611,9 @@ static void explain(const struct options *o)
 			      : "tasks run as the caller's uid");
 	printf("  own session              active: no controlling terminal, TIOCSTI refused\n");
 	printf("  supervision              subreaper, parent-death signal; no task outlives the run\n");
+	printf("  sentry hardening         once the sandbox is spawned, jhansi-exec's own seccomp filter\n"
+	       "                           refuses exec, mounts, namespaces, bpf, modules, keyrings,\n"
+	       "                           io_uring (sentry/harden.c)\n");
 	printf("  file descriptors         only 0, 1, 2 are inherited\n");
 	printf("  environment              minimal: PATH HOME LANG TERM TZ USER TMPDIR, plus --env\n");
 	printf("  hostname                 '%s' (uname is emulated)\n",
