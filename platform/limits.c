@@ -202,6 +202,7 @@ struct proc_info {
 
 struct walk {
 	pid_t self, self_sid;
+	pid_t own; /* jh_limits_start(): it and its children (init) not counted */
 	size_t n;
 	bool truncated;
 	pid_t pid[MAX_TASKS];
@@ -246,8 +247,10 @@ static void add_child(struct walk *w, pid_t pid, pid_t parent)
 	w->pid[w->n] = pid;
 	w->parent[w->n] = parent;
 	w->threads[w->n] = (uint32_t)JH_MIN(pi.threads, UINT32_MAX);
-	w->bytes += pi.bytes;
-	w->tasks += pi.threads;
+	if (w->own <= 0 || (pid != w->own && parent != w->own)) {
+		w->bytes += pi.bytes;
+		w->tasks += pi.threads;
+	}
 	w->n++;
 }
 
@@ -960,10 +963,11 @@ int jh_limits_quota_fd(const struct jh_limits *l)
 	return l ? l->quota_wfd : -1;
 }
 
-int jh_limits_start(struct jh_limits *l)
+int jh_limits_start(struct jh_limits *l, pid_t own)
 {
 	int r;
 
+	l->w.own = own;
 	if ((l->mech != JH_LIMITS_WATCHDOG && l->quota_rfd < 0) || l->started)
 		return 0;
 	l->stop_fd = eventfd(0, EFD_CLOEXEC);

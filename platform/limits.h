@@ -136,9 +136,12 @@ const char *jh_limits_describe(const struct jh_limits *l);
  * without. */
 int jh_limits_quota_fd(const struct jh_limits *l);
 /* Starts the watchdog thread (with the cgroup: only for --disk-quota). Call
- * right before the sandbox is started: the thread takes no lock and
- * allocates nothing, so forks of the supervisor stay safe. */
-int jh_limits_start(struct jh_limits *l);
+ * once the gofer and the first task are forked (jh_sentry_config.spawned):
+ * a process forked while another thread holds a lock (ASan's allocator)
+ * inherits it held. `own` > 0: the first task, when it and its child (the pid
+ * namespace's init) are jhansi-exec's own processes rather than the
+ * sandbox's: their memory is not counted, their children are. */
+int jh_limits_start(struct jh_limits *l, pid_t own);
 /* After the run (every task reaped): stops the watchdog or reads the
  * cgroup's events, and removes the cgroup. Fills *ret. */
 void jh_limits_finish(struct jh_limits *l, struct jh_limits_report *ret);

@@ -964,9 +964,9 @@ static int exit_code_of(const struct jh_run_result *res, bool memory_killed)
 
 /* jh_sentry_config.spawned: the limits watchdog, once nothing is forked from
  * this process any more. */
-static int start_limits(void *ctx)
+static int start_limits(void *ctx, pid_t first, bool own)
 {
-	int r = jh_limits_start(ctx);
+	int r = jh_limits_start(ctx, own ? first : 0);
 
 	if (r < 0)
 		jh_error("cannot start the --memory/--pids/--disk-quota watchdog: %s", strerror(-r));
