@@ -202,7 +202,10 @@ struct proc_info {
 
 struct walk {
 	pid_t self, self_sid;
-	pid_t own; /* jh_limits_start(): it and its children (init) not counted */
+	pid_t first;    /* jh_limits_start(): the first task */
+	bool own_child; /* and its children are jhansi-exec's too (init) */
+	dev_t self_dev; /* jhansi-exec's executable */
+	ino_t self_ino;
 	size_t n;
 	bool truncated;
 	pid_t pid[MAX_TASKS];
@@ -229,6 +232,21 @@ static int read_proc(pid_t pid, struct proc_info *ret)
 	return 0;
 }
 
+/* jhansi-exec's own processes below it: the first task until it execs the
+ * command, and with a pid namespace its child init, which never does. They
+ * run jhansi-exec's executable (a fork); a sandbox task that execs that very
+ * file goes uncounted for itself (RLIMIT_AS still holds it). */
+static bool is_ours(const struct walk *w, pid_t pid, pid_t parent)
+{
+	char path[64], num[16];
+	struct stat st;
+
+	if (w->first <= 0 || (pid != w->first && !(w->own_child && parent == w->first)))
+		return false;
+	cat3(path, sizeof(path), "/proc/", fmt_pid(num, pid), "/exe");
+	return stat(path, &st) == 0 && st.st_dev == w->self_dev && st.st_ino == w->self_ino;
+}
+
 static void add_child(struct walk *w, pid_t pid, pid_t parent)
 {
 	struct proc_info pi;
@@ -247,7 +265,7 @@ static void add_child(struct walk *w, pid_t pid, pid_t parent)
 	w->pid[w->n] = pid;
 	w->parent[w->n] = parent;
 	w->threads[w->n] = (uint32_t)JH_MIN(pi.threads, UINT32_MAX);
-	if (w->own <= 0 || (pid != w->own && parent != w->own)) {
+	if (!is_ours(w, pid, parent)) {
 		w->bytes += pi.bytes;
 		w->tasks += pi.threads;
 	}
@@ -963,11 +981,17 @@ int jh_limits_quota_fd(const struct jh_limits *l)
 	return l ? l->quota_wfd : -1;
 }
 
-int jh_limits_start(struct jh_limits *l, pid_t own)
+int jh_limits_start(struct jh_limits *l, pid_t first, bool own_child)
 {
+	struct stat self;
 	int r;
 
-	l->w.own = own;
+	if (first > 0 && stat("/proc/self/exe", &self) == 0) {
+		l->w.first = first;
+		l->w.own_child = own_child;
+		l->w.self_dev = self.st_dev;
+		l->w.self_ino = self.st_ino;
+	}
 	if ((l->mech != JH_LIMITS_WATCHDOG && l->quota_rfd < 0) || l->started)
 		return 0;
 	l->stop_fd = eventfd(0, EFD_CLOEXEC);

@@ -138,10 +138,10 @@ int jh_limits_quota_fd(const struct jh_limits *l);
 /* Starts the watchdog thread (with the cgroup: only for --disk-quota). Call
  * once the gofer and the first task are forked (jh_sentry_config.spawned):
  * a process forked while another thread holds a lock (ASan's allocator)
- * inherits it held. `own` > 0: the first task, when it and its child (the pid
- * namespace's init) are jhansi-exec's own processes rather than the
- * sandbox's: their memory is not counted, their children are. */
-int jh_limits_start(struct jh_limits *l, pid_t own);
+ * inherits it held. `first` (> 0): the first task, jhansi-exec's own until
+ * it execs the command, as is its child with `own_child` (a pid namespace's
+ * init): their memory is not counted, that of what they start is. */
+int jh_limits_start(struct jh_limits *l, pid_t first, bool own_child);
 /* After the run (every task reaped): stops the watchdog or reads the
  * cgroup's events, and removes the cgroup. Fills *ret. */
 void jh_limits_finish(struct jh_limits *l, struct jh_limits_report *ret);

@@ -966,7 +966,7 @@ static int exit_code_of(const struct jh_run_result *res, bool memory_killed)
  * this process any more. */
 static int start_limits(void *ctx, pid_t first, bool own)
 {
-	int r = jh_limits_start(ctx, own ? first : 0);
+	int r = jh_limits_start(ctx, first, own);
 
 	if (r < 0)
 		jh_error("cannot start the --memory/--pids/--disk-quota watchdog: %s", strerror(-r));

@@ -177,7 +177,8 @@ Test(limits, memory_limit_leaves_runs_under_it_and_reservations_alone, .timeout 
 	cr_assert_str_eq(r.out, "reserved\n");
 	run_result_free(&r);
 	/* only the sandbox's memory counts: not that of jhansi-exec's own first
-	 * task and init (a pid namespace), which once took 11 MiB of 4M */
+	 * task before it execs, nor init (a pid namespace), which once took
+	 * 11 MiB of 4M */
 	RUN(r, "--audit", "off", "--memory", "6M", "--", "/bin/sh", "-c", "sleep 0.2; echo done");
 	cr_assert_eq(r.status, 0, "status %d err %s", r.status, r.err);
 	cr_assert_str_eq(r.out, "done\n");
