@@ -195,6 +195,7 @@ static uint64_t field_u64(const char *text, const char *key, uint64_t dflt)
 /* --- The walk --- */
 
 struct proc_info {
+	char name[16]; /* comm */
 	char state;
 	pid_t ppid, sid;
 	uint64_t threads, bytes;
@@ -202,10 +203,13 @@ struct proc_info {
 
 struct walk {
 	pid_t self, self_sid;
-	pid_t first;    /* jh_limits_start(): the first task */
-	bool own_child; /* and its children are jhansi-exec's too (init) */
-	dev_t self_dev; /* jhansi-exec's executable */
+	/* Recognising jhansi-exec's own forks (is_ours()), from jh_limits_start() */
+	bool forks_known;
+	char self_name[16];
+	dev_t self_dev;
 	ino_t self_ino;
+	char self_auxv[1024];
+	size_t self_auxv_len;
 	size_t n;
 	bool truncated;
 	pid_t pid[MAX_TASKS];
@@ -222,6 +226,14 @@ static int read_proc(pid_t pid, struct proc_info *ret)
 	cat3(path, sizeof(path), "/proc/", fmt_pid(num, pid), "/status");
 	if (read_small(path, buf, sizeof(buf)) < 0)
 		return -ESRCH;
+	{
+		/* "Name:\t<comm>\n" opens the file */
+		const char *n = strncmp(buf, "Name:\t", 6) == 0 ? buf + 6 : "";
+		size_t len = strcspn(n, "\n");
+		len = JH_MIN(len, sizeof(ret->name) - 1);
+		memcpy(ret->name, n, len);
+		ret->name[len] = '\0';
+	}
 	st = strstr(buf, "\nState:");
 	ret->state = st ? st[strspn(st + 7, " \t") + 7] : '?';
 	ret->ppid = (pid_t)field_u64(buf, "PPid", 0);
@@ -232,19 +244,35 @@ static int read_proc(pid_t pid, struct proc_info *ret)
 	return 0;
 }
 
-/* jhansi-exec's own processes below it: the first task until it execs the
- * command, and with a pid namespace its child init, which never does. They
- * run jhansi-exec's executable (a fork); a sandbox task that execs that very
- * file goes uncounted for itself (RLIMIT_AS still holds it). */
-static bool is_ours(const struct walk *w, pid_t pid, pid_t parent)
+/* jhansi-exec's own processes below it, not the sandbox's: the first task
+ * until it execs the command, a pid namespace's init, and init's fork of the
+ * command until that execs. They are forks of jhansi-exec that have not
+ * exec'd: the same executable and the very auxiliary vector (the kernel's
+ * copy from jhansi-exec's own exec, which a fork inherits and a new exec of
+ * the same file replaces: its stack and load addresses are randomised).
+ * Without ASLR a sandbox task that execs jhansi-exec's executable could pass
+ * for one (RLIMIT_AS still holds it). */
+static bool is_ours(const struct walk *w, pid_t pid, const struct proc_info *pi)
 {
-	char path[64], num[16];
+	char path[64], num[16], auxv[sizeof(w->self_auxv)];
+	const char *ps;
 	struct stat st;
+	ssize_t n;
+	int fd;
 
-	if (w->first <= 0 || (pid != w->first && !(w->own_child && parent == w->first)))
+	if (!w->forks_known || strcmp(pi->name, w->self_name) != 0)
 		return false;
-	cat3(path, sizeof(path), "/proc/", fmt_pid(num, pid), "/exe");
-	return stat(path, &st) == 0 && st.st_dev == w->self_dev && st.st_ino == w->self_ino;
+	ps = fmt_pid(num, pid);
+	cat3(path, sizeof(path), "/proc/", ps, "/exe");
+	if (stat(path, &st) < 0 || st.st_dev != w->self_dev || st.st_ino != w->self_ino)
+		return false;
+	cat3(path, sizeof(path), "/proc/", ps, "/auxv");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, auxv, sizeof(auxv));
+	close(fd);
+	return n > 0 && (size_t)n == w->self_auxv_len && memcmp(auxv, w->self_auxv, (size_t)n) == 0;
 }
 
 static void add_child(struct walk *w, pid_t pid, pid_t parent)
@@ -265,7 +293,7 @@ static void add_child(struct walk *w, pid_t pid, pid_t parent)
 	w->pid[w->n] = pid;
 	w->parent[w->n] = parent;
 	w->threads[w->n] = (uint32_t)JH_MIN(pi.threads, UINT32_MAX);
-	if (!is_ours(w, pid, parent)) {
+	if (!is_ours(w, pid, &pi)) {
 		w->bytes += pi.bytes;
 		w->tasks += pi.threads;
 	}
@@ -981,17 +1009,25 @@ int jh_limits_quota_fd(const struct jh_limits *l)
 	return l ? l->quota_wfd : -1;
 }
 
-int jh_limits_start(struct jh_limits *l, pid_t first, bool own_child)
+int jh_limits_start(struct jh_limits *l)
 {
+	struct proc_info me;
 	struct stat self;
-	int r;
+	int r, fd;
 
-	if (first > 0 && stat("/proc/self/exe", &self) == 0) {
-		l->w.first = first;
-		l->w.own_child = own_child;
-		l->w.self_dev = self.st_dev;
-		l->w.self_ino = self.st_ino;
+	fd = l->cfg.own_forks ? open("/proc/self/auxv", O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0 && stat("/proc/self/exe", &self) == 0 && read_proc(getpid(), &me) == 0) {
+		ssize_t n = read(fd, l->w.self_auxv, sizeof(l->w.self_auxv));
+		if (n > 0 && (size_t)n < sizeof(l->w.self_auxv)) {
+			l->w.self_auxv_len = (size_t)n;
+			l->w.self_dev = self.st_dev;
+			l->w.self_ino = self.st_ino;
+			memcpy(l->w.self_name, me.name, sizeof(me.name));
+			l->w.forks_known = true;
+		}
 	}
+	if (fd >= 0)
+		close(fd);
 	if ((l->mech != JH_LIMITS_WATCHDOG && l->quota_rfd < 0) || l->started)
 		return 0;
 	l->stop_fd = eventfd(0, EFD_CLOEXEC);

@@ -89,6 +89,8 @@ struct jh_limits_config {
 				  * on another's task wants without CAP_SYS_RESOURCE */
 	uid_t uid;
 	gid_t gid;
+	bool own_forks;          /* our forks that never exec'd (the first task until it
+				  * execs, init) are ours, not the sandbox's: not counted */
 };
 
 /* The messages on the quota pipe: one uint64_t each, the workspace's usage in
@@ -138,10 +140,9 @@ int jh_limits_quota_fd(const struct jh_limits *l);
 /* Starts the watchdog thread (with the cgroup: only for --disk-quota). Call
  * once the gofer and the first task are forked (jh_sentry_config.spawned):
  * a process forked while another thread holds a lock (ASan's allocator)
- * inherits it held. `first` (> 0): the first task, jhansi-exec's own until
- * it execs the command, as is its child with `own_child` (a pid namespace's
- * init): their memory is not counted, that of what they start is. */
-int jh_limits_start(struct jh_limits *l, pid_t first, bool own_child);
+ * inherits it held. With cfg.own_forks, jhansi-exec's own forks below it (the
+ * first task until it execs, a pid namespace's init) are not counted. */
+int jh_limits_start(struct jh_limits *l);
 /* After the run (every task reaped): stops the watchdog or reads the
  * cgroup's events, and removes the cgroup. Fills *ret. */
 void jh_limits_finish(struct jh_limits *l, struct jh_limits_report *ret);

@@ -964,9 +964,9 @@ static int exit_code_of(const struct jh_run_result *res, bool memory_killed)
 
 /* jh_sentry_config.spawned: the limits watchdog, once nothing is forked from
  * this process any more. */
-static int start_limits(void *ctx, pid_t first, bool own)
+static int start_limits(void *ctx)
 {
-	int r = jh_limits_start(ctx, first, own);
+	int r = jh_limits_start(ctx);
 
 	if (r < 0)
 		jh_error("cannot start the --memory/--pids/--disk-quota watchdog: %s", strerror(-r));
@@ -1074,6 +1074,7 @@ int main(int argc, char **argv)
 	 * its rlimit backstops (platform/limits.h) */
 	r = jh_limits_new(&(struct jh_limits_config){.memory = o.memory,
 						     .pids = o.pids,
+						     .own_forks = true,
 						     .disk_quota = o.disk_quota,
 						     .as_ids = drop_ids,
 						     .uid = SANDBOX_UID,
