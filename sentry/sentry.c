@@ -632,7 +632,7 @@ int jh_sentry_run(const struct jh_sentry_config *cfg, const struct jh_sentry_com
 	s.sessions[s.nsessions++] = pid; /* the first task is a session leader */
 
 	if (cfg->spawned) {
-		r = cfg->spawned(cfg->spawned_ctx, pid, s.pidns);
+		r = cfg->spawned(cfg->spawned_ctx);
 		if (r < 0) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);

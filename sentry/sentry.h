@@ -44,10 +44,8 @@ struct jh_sentry_config {
 	 * thread of the sentry starts: where the caller starts threads of its
 	 * own. Forking from a multi-threaded process leaves the child with
 	 * whatever locks the other threads held (ASan's allocator, for one). A
-	 * negative return ends the run with that error. `first` is the first
-	 * task; `own` says it and its child (the pid namespace's init) are
-	 * jhansi-exec's processes, the command below them. */
-	int (*spawned)(void *ctx, pid_t first, bool own);
+	 * negative return ends the run with that error. */
+	int (*spawned)(void *ctx);
 	void *spawned_ctx;
 };
 

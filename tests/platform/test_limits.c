@@ -412,7 +412,7 @@ Test(watchdog, a_tree_past_the_limit_is_killed_whole_with_a_reason, .timeout = 6
 		     0);
 	spawn_holder(true, 32, 32, &holder, &gc);
 	cr_assert_gt(gc, 0);
-	cr_assert_eq(jh_limits_start(l, 0, false), 0);
+	cr_assert_eq(jh_limits_start(l), 0);
 	cr_assert_eq(waitpid(holder, &st, 0), holder);
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "status 0x%x", st);
 	cr_assert_eq(waitpid(gc, &st, 0), gc);
