@@ -479,7 +479,7 @@ static uint64_t enforce_fsize(struct walk *w, bool full, bool hard_too, uint64_t
 
 size_t jh_limits_sample(uint64_t *ret_bytes, uint64_t *ret_tasks)
 {
-	_cleanup_free_ struct walk *w = malloc(sizeof(*w));
+	_cleanup_free_ struct walk *w = calloc(1, sizeof(*w)); /* no own forks known */
 
 	if (!w)
 		return 0;
