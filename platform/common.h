@@ -28,4 +28,8 @@ size_t jh_list_children(const pid_t *keep, size_t nkeep, pid_t *pids, size_t cap
  * SA_RESTART: the blocking call returns EINTR) and returns its number. */
 int jh_wake_signal_install(void);
 
+/* A timerfd (CLOCK_MONOTONIC, close-on-exec) that fires once after `ms`
+ * milliseconds: supervise()'s --timeout. The fd or -errno. */
+int jh_timeout_fd(int64_t ms);
+
 #endif

@@ -485,13 +485,9 @@ static int unotify_supervise(struct jh_platform *p, const sigset_t *forward, str
 		return jh_negerrno();
 
 	if (p->timeout_ms > 0) {
-		struct itimerspec its = {
-			.it_value = {.tv_sec = p->timeout_ms / 1000,
-				     .tv_nsec = (p->timeout_ms % 1000) * 1000000},
-		};
-		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0)
-			return jh_negerrno();
+		tfd = jh_timeout_fd(p->timeout_ms);
+		if (tfd < 0)
+			return tfd;
 	}
 
 	reap_some(p, &ex);
