@@ -366,17 +366,13 @@ Test(audit, digests_of_files_and_environments, .init = th_setup, .fini = th_tear
 	cr_assert_str_neq(hex, hex2);
 }
 
-/* A store written with fixed times and contents has a fixed head: the
- * canonical encoding must never drift, or old stores stop verifying. */
-Test(audit, the_canonical_encoding_does_not_drift, .init = th_setup, .fini = th_teardown)
+/* The run the golden-encoding tests record (tests/audit/encoding_spec.py
+ * computes the same heads). */
+static struct jh_audit_run_info golden_run_info(void)
 {
-	struct jh_audit *a = th_open();
-	struct jh_audit_run *run = NULL;
-	struct jh_audit_head head;
-	struct jh_sink sink;
-	const char *argv[] = {"sh", "-c", "echo hi", NULL};
-	char hex[JH_AUDIT_HEX_LEN];
-	struct jh_audit_run_info info = {
+	static const char *argv[] = {"sh", "-c", "echo hi", NULL};
+
+	return (struct jh_audit_run_info){
 	    .actor = "golden",
 	    .user = "u",
 	    .host = "h",
@@ -395,6 +391,18 @@ Test(audit, the_canonical_encoding_does_not_drift, .init = th_setup, .fini = th_
 	    .start_wall_ns = 1700000000000000000,
 	    .start_mono_ns = 5000,
 	};
+}
+
+/* A store written with fixed times and contents has a fixed head: the
+ * canonical encoding must never drift, or old stores stop verifying. */
+Test(audit, the_canonical_encoding_does_not_drift, .init = th_setup, .fini = th_teardown)
+{
+	struct jh_audit *a = th_open();
+	struct jh_audit_run *run = NULL;
+	struct jh_audit_head head;
+	struct jh_sink sink;
+	char hex[JH_AUDIT_HEX_LEN];
+	struct jh_audit_run_info info = golden_run_info();
 
 	cr_assert_eq(jh_audit_run_begin(a, &info, &run), 0);
 	jh_audit_run_sink(run, &sink);
@@ -433,27 +441,8 @@ Test(audit, the_forensics_encoding_does_not_drift, .init = th_setup, .fini = th_
 	struct jh_audit_run *run = NULL;
 	struct jh_audit_head head;
 	struct jh_sink sink;
-	const char *argv[] = {"sh", "-c", "echo hi", NULL};
 	char hex[JH_AUDIT_HEX_LEN];
-	struct jh_audit_run_info info = {
-	    .actor = "golden",
-	    .user = "u",
-	    .host = "h",
-	    .uid = 7,
-	    .argv = argv,
-	    .exe_path = "/bin/sh",
-	    .exe_sha256_hex = "00",
-	    .cwd = "/",
-	    .env_digest_hex = "11",
-	    .prompt = "say hi",
-	    .prompt_record = JH_AUDIT_PROMPT_FULL,
-	    .policy_text = "p",
-	    .platform = "unotify",
-	    .layers = "seccomp",
-	    .workspace = "w",
-	    .start_wall_ns = 1700000000000000000,
-	    .start_mono_ns = 5000,
-	};
+	struct jh_audit_run_info info = golden_run_info();
 
 	cr_assert_eq(jh_audit_run_begin(a, &info, &run), 0);
 	jh_audit_run_sink(run, &sink);
