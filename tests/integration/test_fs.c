@@ -535,3 +535,21 @@ Test(fs, a_task_cannot_set_its_file_size_limit_under_a_disk_quota)
 	cr_assert_str_eq(r.out, "set\n", "%s", r.err);
 	run_result_free(&r);
 }
+
+/* The rlimit calls the sentry decides on registers alone: bad pointers reach
+ * the kernel's own EFAULT (no sentry crash), and the quota's refusal comes
+ * first whatever the pointer. */
+Test(fs, rlimit_calls_with_bad_pointers_get_efault_or_the_quotas_refusal)
+{
+	struct run_result r;
+
+	cr_assert_eq(run_jx(&r, "--audit", "off", "--workspace", "rlim", "--disk-quota", "1M", "--",
+			    prog_path("try-syscall"), "setrlimit-fsize-badptr",
+			    "setrlimit-nofile-badptr", "prlimit-nofile-badptr", NULL),
+		     0);
+	cr_assert_str_eq(r.out,
+			 "setrlimit-fsize-badptr=EPERM\nsetrlimit-nofile-badptr=EFAULT\n"
+			 "prlimit-nofile-badptr=EFAULT\n",
+			 "%s", r.err);
+	run_result_free(&r);
+}

@@ -39,6 +39,13 @@ static const char *errname(int e)
 
 static long try(const char *name)
 {
+	/* bad pointers to the rlimit calls the sentry decides on registers */
+	if (!strcmp(name, "setrlimit-fsize-badptr"))
+		return syscall(SYS_setrlimit, 1 /* RLIMIT_FSIZE */, (void *)8);
+	if (!strcmp(name, "setrlimit-nofile-badptr"))
+		return syscall(SYS_setrlimit, 7 /* RLIMIT_NOFILE */, (void *)8);
+	if (!strcmp(name, "prlimit-nofile-badptr"))
+		return syscall(SYS_prlimit64, 0, 7, (void *)8, (void *)8);
 	if (!strcmp(name, "mount"))
 		return syscall(SYS_mount, BAD, BAD, BAD, 0, BAD);
 	if (!strcmp(name, "umount2"))
